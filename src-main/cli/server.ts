@@ -1,0 +1,101 @@
+/**
+ * `npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data]`
+ * Starts the standalone server on SQLite and prints `listening on http://HOST:PORT` (tools and tests rely on it).
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer, type RunningServer } from '../server/runner.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8787' },
+      'data-dir': { type: 'string', default: './data' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log('usage: npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--quiet]');
+    return;
+  }
+  const port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port '${values.port}'`);
+
+  // Signal handlers go in before anything else: a supervisor (or a test) that signals as soon as it reads the
+  // `listening on` line, or during start-up, must get a clean shutdown, never the default kill.
+  const state: { server?: RunningServer; signalled?: string } = {};
+  const onSignal = (signal: string) => {
+    if (state.signalled) return;
+    state.signalled = signal;
+    if (state.server) shutdown(state.server, signal);
+    // Still starting: main() shuts down as soon as startServer() returns.
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  watchNpmParent(() => onSignal('parent exited'));
+
+  const server = await startServer({
+    host: values.host,
+    port,
+    dataDir: resolve(values['data-dir']),
+    logger: values.quiet ? false : { level: process.env.OUTPOST_LOG_LEVEL ?? 'info' },
+  });
+  state.server = server;
+  // Generated credentials exist only now and only here: print them even if a signal came during start-up.
+  const { notices } = server;
+  if (notices.generatedApiKey) {
+    console.log(`Generated admin API key (shown once, stored only as a hash): ${notices.generatedApiKey}`);
+  }
+  if (notices.generatedAdmin) {
+    console.log(
+      `Created admin user '${notices.generatedAdmin.username}' with password (shown once): ${notices.generatedAdmin.password}`,
+    );
+  }
+  if (state.signalled) {
+    shutdown(server, state.signalled);
+    return;
+  }
+  console.log(`Outpost server listening on ${server.url} (data dir ${server.config.dataDir})`);
+}
+
+/**
+ * Under `npm run server`, a SIGTERM sent to npm reaches only the `sh -c` npm spawned: the shell dies and this
+ * process would live on as an orphan, holding the port and the database. When npm started us and our parent goes
+ * away, shut down as if signalled. (A server started directly, e.g. by a supervisor or `nohup`, is left alone.)
+ */
+function watchNpmParent(onOrphaned: () => void): void {
+  if (!process.env.npm_lifecycle_event) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onOrphaned();
+    }
+  }, 500);
+  timer.unref();
+}
+
+/** Stop accepting, finish in-flight requests, close the database; exit 0, or 1 if that fails or hangs. */
+function shutdown(server: RunningServer, signal: string): void {
+  console.log(`${signal}: finishing in-flight requests and closing the database`);
+  // Hard stop if something hangs: the contract is exit within 5 s.
+  setTimeout(() => {
+    console.error('shutdown took longer than 4.5 s, exiting');
+    process.exit(1);
+  }, 4500).unref();
+  server.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(`outpost server: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

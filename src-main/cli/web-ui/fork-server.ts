@@ -1,0 +1,82 @@
+/**
+ * Headless spawner for the embedded server: a forked `src-main/cli/server.ts` (its own process, so the agent's
+ * event loop stays free), with the admin API key only in the child's environment. Readiness = the
+ * `listening on http://…` line the server CLI prints; its one-time admin-password notice is handed to the caller
+ * (the terminal operator needs it to log a station in), everything else goes to the agent log.
+ */
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ServerSpawner, SpawnedServer } from '../../agent/admin/embedded-server.js';
+import { createLogger } from '../../agent/logging/logger.js';
+
+const log = createLogger('embedded-server');
+const READY = /listening on (http:\/\/\S+)/;
+const STOP_GRACE_MS = 6_000;
+
+/** tsx's loader by absolute URL, so the child does not depend on its working directory. */
+function tsxLoader(): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return 'tsx';
+  }
+}
+
+/**
+ * V8 flags for the embedded server child only (issue 6: agent + embedded server idle ≤ 150 MB). V8's young
+ * generation grows to 16 MB semi-spaces during start-up (route and schema compilation) and keeps them while the
+ * process idles: ~8 MB of RSS. Capping the semi-space at 1 MB measured 88 → 80 MB idle for the server child.
+ * The cost is more frequent scavenges under load, which an embedded server for one site's agents never sees.
+ * The standalone server CLI (`npm run server`, bench/heartbeat.ts) does not go through here and keeps V8's
+ * defaults for throughput.
+ */
+export const EMBEDDED_SERVER_V8_FLAGS = ['--max-semi-space-size=1'];
+
+export function serverScript(): { file: string; execArgv: string[] } {
+  const ts = fileURLToPath(new URL('./server-child.ts', import.meta.url));
+  if (existsSync(ts)) return { file: ts, execArgv: [...EMBEDDED_SERVER_V8_FLAGS, '--import', tsxLoader()] };
+  return {
+    file: fileURLToPath(new URL('./server-child.js', import.meta.url)),
+    execArgv: [...EMBEDDED_SERVER_V8_FLAGS],
+  };
+}
+
+export function forkServerSpawner(opts: { onNotice?: (line: string) => void } = {}): ServerSpawner {
+  return ({ host, port, dataDir, env }): SpawnedServer => {
+    const { file, execArgv } = serverScript();
+    const child = fork(file, ['--host', host, '--port', String(port), '--data-dir', dataDir], {
+      env: { ...process.env, OUTPOST_LOG_LEVEL: process.env.OUTPOST_LOG_LEVEL ?? 'warn', ...env },
+      execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const ready = new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      void exited.then((code) => reject(new Error(`server process exited with code ${code ?? 'signal'}`)));
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const m = READY.exec(line);
+        if (m) resolve(m[1]!);
+        else if (/^Created admin user/.test(line)) opts.onNotice?.(line);
+        // pino JSON request logs and other lines: not needed here (the server keeps its own log level).
+      });
+      createInterface({ input: child.stderr! }).on('line', (line) =>
+        log.warn({ line: line.slice(0, 500) }, 'server stderr'),
+      );
+    });
+    ready.catch(() => undefined);
+    return {
+      ready,
+      exited,
+      pid: child.pid,
+      async stop() {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * `npm run agent -- --ui [--port P]` (also `… ui`): the headless agent with its web UI and, when settings say
+ * so (standalone is the default on first start), the embedded server. Runs until SIGTERM/SIGINT.
+ */
+import type { AgentCommand } from '../agent/command.js';
+
+export const uiCommand: AgentCommand = {
+  name: 'ui',
+  summary: 'serve the web UI on 127.0.0.1 (same API as the desktop app) until SIGTERM; also --ui',
+  usage: 'ui | --ui [--port P]',
+  options: { port: { type: 'string' } },
+  async run(ctx) {
+    const raw = ctx.values.port;
+    const port = typeof raw === 'string' ? Number(raw) : 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`invalid --port '${String(raw)}'`);
+    // Loaded on demand: the bridge, the IPC schemas and the embedded-server wiring are dead weight (several MB
+    // of RSS) for every other agent command, the long-running `run` included (issue 3 memory target).
+    const { runHeadless } = await import('./run.js');
+    const app = await runHeadless({
+      dataDir: ctx.globals.dataDir,
+      port,
+      serverUrl: ctx.globals.server,
+      secretsFile: ctx.globals.secretsFile,
+      keyringService: ctx.globals.keyringService,
+      logLevel: ctx.globals.logLevel,
+      print: ctx.print,
+    });
+    // The URL carries the per-launch token: printed for the operator, never logged.
+    ctx.print(`Outpost web UI: ${app.ui.url}`);
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        ctx.print(`${signal}: stopping the web UI, the agent and the embedded server`);
+        setTimeout(() => {
+          process.stderr.write('outpost agent: shutdown took longer than 10 s, exiting\n');
+          process.exit(1);
+        }, 10_000).unref();
+        app.stop().then(
+          () => resolve(0),
+          (err: unknown) => {
+            process.stderr.write(
+              `outpost agent: stop failed: ${err instanceof Error ? err.message : String(err)}\n`,
+            );
+            resolve(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+  },
+};

@@ -1,0 +1,119 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { ApiKeyVerifier } from './auth/api-key.js';
+import { JwtService } from './auth/jwt.js';
+import type { ServerConfig } from './config.js';
+import { noRealtime, type ServerContext } from './context.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js';
+import { ServerMetrics } from './metrics.js';
+import { adminClientsPlugin } from './plugins/admin-clients.js';
+import { authPlugin } from './plugins/auth.js';
+import { devicesPlugin } from './plugins/devices.js';
+import { healthPlugin } from './plugins/health.js';
+import { notifyPlugin } from './plugins/notify.js';
+import { syncPlugin } from './plugins/sync.js';
+import { licensesPlugin } from './plugins/licenses.js';
+import { systemsPlugin } from './plugins/systems.js';
+import { telemetryPlugin } from './plugins/telemetry.js';
+import { rateLimitError } from './rate-limiter.js';
+import { realtimePlugin } from './realtime/plugin.js';
+import { RealtimeSessions } from './realtime/sessions.js';
+import type { Store } from './store/store.js';
+
+export interface BuildOptions {
+  config: ServerConfig;
+  store: Store;
+  /** pino logger options; false for silence (tests, benchmarks). */
+  logger?: boolean | object;
+}
+
+/**
+ * Builds the server in a fixed order: compilers and error handling → cross-cutting plugins (rate limit,
+ * OpenAPI, metrics) → route families. Listening is the caller's job (see runner.ts), so tests and the
+ * desktop shell can embed the same instance.
+ */
+export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
+  const { config, store } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Unknown JSON fields are stripped by the zod schemas; prototype keys are rejected outright.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    // Malformed URLs and over-long path params answer our error envelope, not Fastify's.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    forceCloseConnections: 'idle',
+    // Per-request logs at 17k heartbeats/s would cost more than the requests; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+  // JSON only: a text/plain body (what a cross-site form can send without preflight) gets 415, not a parse.
+  app.removeContentTypeParser('text/plain');
+
+  const ctx: ServerContext = {
+    config,
+    store,
+    apiKeys: new ApiKeyVerifier(config.apiKeyDigests),
+    metrics: new ServerMetrics(),
+    realtime: noRealtime,
+    startedAt: new Date(),
+  };
+
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.httpRequests.inc({ method: request.method, status: String(reply.statusCode) });
+  });
+
+  // Routes opt in with `config: { rateLimit: ... }`; the per-IP default applies to public and auth endpoints.
+  await app.register(rateLimit, {
+    global: false,
+    max: config.rateLimitPerMin,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, c) => rateLimitError(new Date(Date.now() + c.ttl)),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Outpost Server API', version: config.version },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(healthPlugin, { ctx });
+  await app.register(telemetryPlugin, { ctx });
+  await app.register(devicesPlugin, { ctx });
+  // Seed 001/003 family: auth, clients, sync, notify and /ws share one JWT service and one realtime hub.
+  const jwt = new JwtService(config.jwtSecret, config.jwtExpiresSec);
+  const sessions = new RealtimeSessions(ctx, jwt);
+  await app.register(realtimePlugin, { ctx, sessions });
+  await app.register(authPlugin, { ctx, jwt });
+  await app.register(adminClientsPlugin, { ctx, hub: sessions.hub });
+  await app.register(syncPlugin, { ctx, jwt, hub: sessions.hub });
+  await app.register(notifyPlugin, { ctx, jwt, hub: sessions.hub });
+  await app.register(licensesPlugin, { ctx });
+  await app.register(systemsPlugin, { ctx });
+  // Route families (registered here in later steps): telemetry, devices, auth, sync, realtime, licenses.
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return { app, ctx };
+}

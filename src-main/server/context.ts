@@ -1,0 +1,29 @@
+import type { ApiKeyVerifier } from './auth/api-key.js';
+import type { ServerConfig } from './config.js';
+import type { ServerMetrics } from './metrics.js';
+import type { Store } from './store/store.js';
+
+/** Live WebSocket figures for /health, /status and /metrics; the realtime hub provides them. */
+export interface RealtimeStats {
+  active(): number;
+  total(): number;
+  rooms(): number;
+  eventsPerMinute(): number;
+}
+
+/** What every route-family plugin receives: built once in app.ts, in a fixed order. */
+export interface ServerContext {
+  config: ServerConfig;
+  store: Store;
+  apiKeys: ApiKeyVerifier;
+  metrics: ServerMetrics;
+  realtime: RealtimeStats;
+  startedAt: Date;
+}
+
+export const noRealtime: RealtimeStats = {
+  active: () => 0,
+  total: () => 0,
+  rooms: () => 0,
+  eventsPerMinute: () => 0,
+};

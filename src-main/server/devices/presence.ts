@@ -1,0 +1,8 @@
+/** Seed 004 presence: a device is online while its last heartbeat is younger than 3 heartbeat intervals. */
+export const MISSED_INTERVALS_OFFLINE = 3;
+
+export function isOnline(lastSeen: string | null, intervalSec: number, now = Date.now()): boolean {
+  if (!lastSeen) return false;
+  const t = Date.parse(lastSeen);
+  return Number.isFinite(t) && now - t <= MISSED_INTERVALS_OFFLINE * intervalSec * 1000;
+}

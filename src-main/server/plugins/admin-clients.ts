@@ -1,0 +1,118 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  ClientListResponse,
+  ClientResponse,
+  CreateClientRequest,
+  UpdateClientRequest,
+  type Client,
+} from '../../../src-shared/api/sync.js';
+import type { ServerContext } from '../context.js';
+import { AppError } from '../errors.js';
+import type { RealtimeHub } from '../realtime/hub.js';
+import type { ClientRecord } from '../store/clients-repo.js';
+
+export function clientView(c: ClientRecord): Client {
+  return { ...c, total: c.remaining + c.used };
+}
+
+/** Tells every authenticated socket a client's quota changed (seed 001 `quota_updated`). */
+export function announceQuota(
+  hub: RealtimeHub,
+  c: { id: number; name: string; remaining: number; used: number },
+): void {
+  const now = Date.now();
+  hub.publish({ kind: 'authenticated' }, 'quota_updated', {
+    client_id: c.id,
+    name: c.name,
+    remaining: c.remaining,
+    total: c.remaining + c.used,
+    timestamp: new Date(now).toISOString(),
+    ts: now,
+  });
+}
+
+const IdParams = z.object({ id: z.coerce.number().int().positive() });
+const CopiesQuery = z.object({
+  device_id: z.string().min(1).max(128).optional(),
+  client_id: z.coerce.number().int().positive().optional(),
+  after_id: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).default(1000),
+});
+
+/** Admin (X-API-Key): clients and their quotas, and the copies the server holds. */
+export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: RealtimeHub }> = async (
+  app,
+  { ctx, hub },
+) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const admin = { preHandler: ctx.apiKeys.guard };
+  const tags = ['admin'];
+  const security = [{ apiKey: [] }];
+
+  r.post(
+    '/api/admin/clients',
+    { ...admin, schema: { tags, security, body: CreateClientRequest, response: { 201: ClientResponse } } },
+    async (request, reply) => {
+      const c = await ctx.store.clients.create(request.body.name, request.body.quota);
+      announceQuota(hub, c);
+      return reply.code(201).send({ success: true as const, data: clientView(c) });
+    },
+  );
+
+  r.get(
+    '/api/admin/clients',
+    { ...admin, schema: { tags, security, response: { 200: ClientListResponse } } },
+    async () => ({ success: true as const, data: (await ctx.store.clients.list()).map(clientView) }),
+  );
+
+  r.put(
+    '/api/admin/clients/:id',
+    {
+      ...admin,
+      schema: {
+        tags,
+        security,
+        params: IdParams,
+        body: UpdateClientRequest,
+        response: { 200: ClientResponse },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { quota, add } = request.body;
+      let c: ClientRecord | undefined;
+      if (quota !== undefined) {
+        c = await ctx.store.clients.setRemaining(id, quota);
+      } else {
+        const res = await ctx.store.clients.addRemaining(id, add!);
+        if (res.belowZero) {
+          throw new AppError('QUOTA_EXCEEDED', 'Quota cannot go below 0', {
+            remaining: res.client!.remaining,
+            add,
+          });
+        }
+        c = res.client;
+      }
+      if (!c) throw new AppError('CLIENT_NOT_FOUND', `Client ${id} not found`);
+      announceQuota(hub, c);
+      return { success: true as const, data: clientView(c) };
+    },
+  );
+
+  r.get(
+    '/api/admin/copies',
+    { ...admin, schema: { tags, security, querystring: CopiesQuery } },
+    async (request) => {
+      const q = request.query;
+      const { total, copies } = await ctx.store.sync.listCopies({
+        deviceId: q.device_id,
+        clientId: q.client_id,
+        afterId: q.after_id,
+        limit: q.limit,
+      });
+      return { success: true as const, total, data: copies };
+    },
+  );
+};

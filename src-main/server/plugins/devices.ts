@@ -1,0 +1,221 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  DeviceDetailsResponse,
+  DeviceKeyParams,
+  HeartbeatBody,
+  HeartbeatResponse,
+  RegisterBody,
+  RegisterResponse,
+  SshKeyBody,
+  SshKeyResponse,
+} from '../../../src-shared/api/devices.js';
+import { randomSecret, sha256Hex } from '../auth/secret-hash.js';
+import type { ServerContext } from '../context.js';
+import { DeviceAuthCache } from '../devices/auth-cache.js';
+import { installHeartbeatFastPath } from '../devices/fast-path.js';
+import { DeviceGate } from '../devices/heartbeat.js';
+import { RegistrationGuard } from '../devices/registration-guard.js';
+import { loadOrCreateHostKey } from '../devices/ssh-host-key.js';
+import { SshKeyError, parseSshPublicKey } from '../devices/ssh-keys.js';
+import { tokenHash } from '../devices/tokens.js';
+import { deviceView } from '../devices/views.js';
+import { AppError } from '../errors.js';
+import { rateLimitError } from '../rate-limiter.js';
+import { devicesAdminRoutes } from './devices-admin.js';
+
+/** State shared by the device and admin routes of one server. */
+export interface DevicesRuntime {
+  cache: DeviceAuthCache;
+  guard: RegistrationGuard;
+  hostKey: string;
+}
+
+/** JSON.stringify without per-response zod validation: the heartbeat is the hot path (≥17k/s). */
+const plainJson = () => (data: unknown) => JSON.stringify(data);
+
+/**
+ * Seed 004, device side: registration with a one-time token, bearer-authenticated heartbeats, device details, SSH
+ * keys; plus the admin routes (devices-admin.ts). Heartbeats skip the per-IP limit (many devices share a NAT) and
+ * any per-request database access: the secret check hits an in-memory cache and the write goes to the store's
+ * write-behind buffer.
+ */
+export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const repo = ctx.store.devices;
+  const rt: DevicesRuntime = {
+    // The TTL must outlive a heartbeat interval, or a fleet beating every 60 s would miss the cache every time.
+    cache: new DeviceAuthCache(repo, Math.max(10 * 60_000, 3 * ctx.config.heartbeatIntervalSec * 1000)),
+    guard: new RegistrationGuard(),
+    hostKey: loadOrCreateHostKey(ctx.config.dataDir),
+  };
+  const interval = ctx.config.heartbeatIntervalSec;
+  const security = [{ bearer: [] }];
+
+  const gate = new DeviceGate(rt.cache, repo, ctx.metrics, interval);
+  const authenticate = (request: FastifyRequest, deviceKey: string) =>
+    gate.authenticate(deviceKey, request.headers.authorization);
+  // Real HTTP heartbeats are answered before Fastify sees them (see fast-path.ts); the route below serves the rest.
+  installHeartbeatFastPath(app, gate, ctx.metrics, { trustProxy: ctx.config.trustProxy });
+
+  r.post(
+    '/api/devices/:key/register',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Register with the one-time token; returns the device secret (shown once)',
+        params: DeviceKeyParams,
+        body: RegisterBody,
+        response: { 200: RegisterResponse },
+      },
+      // Per-IP request limit (OUTPOST_RATE_LIMIT_PER_MIN) on top of the wrong-guess limits below.
+      config: { envelope: 'ok', rateLimit: {} },
+    },
+    async (request) => {
+      const { key } = request.params;
+      const ip = request.ip;
+      const ipLock = rt.guard.ipLockedUntil(ip);
+      if (ipLock) throw rateLimitError(ipLock);
+      const device = await repo.get(key);
+      if (!device) {
+        rt.guard.unknownDevice(ip);
+        throw new AppError('DEVICE_NOT_FOUND');
+      }
+      const deviceLock = rt.guard.deviceLockedUntil(key);
+      if (deviceLock) throw rateLimitError(deviceLock);
+
+      const { token_code, ...info } = request.body;
+      const presented = tokenHash(key, token_code);
+      if (
+        device.status === 'registered' &&
+        device.token_hash === null &&
+        presented !== device.used_token_hash
+      ) {
+        throw new AppError('ALREADY_REGISTERED');
+      }
+      const secret = randomSecret(32);
+      const now = new Date().toISOString();
+      const won = await repo.register(key, {
+        token_hash: presented,
+        secret_hash: sha256Hex(secret),
+        now,
+        info: { ...info, ip_address: info.ip_address ?? ip },
+      });
+      if (!won) {
+        // The right token that expired, or was burned (also by a concurrent winner), is not a guess.
+        if (presented !== device.token_hash && presented !== device.used_token_hash)
+          rt.guard.wrongToken(key, ip);
+        throw new AppError(
+          'TOKEN_INVALID',
+          'Invalid, expired or already used token: ask your administrator for a new one',
+        );
+      }
+      rt.cache.invalidate(key);
+      return {
+        ok: true as const,
+        message: 'Device registered',
+        device_key: key,
+        device_secret: secret,
+        next_heartbeat_sec: interval,
+      };
+    },
+  );
+
+  r.post(
+    '/api/devices/:key/online',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Heartbeat: every field optional, ip_address defaults to the connection address',
+        security,
+        params: DeviceKeyParams,
+        body: HeartbeatBody,
+        response: { 200: HeartbeatResponse },
+      },
+      serializerCompiler: plainJson,
+      config: { envelope: 'ok' },
+    },
+    async (request) => {
+      const { key } = request.params;
+      try {
+        await authenticate(request, key);
+      } catch (err) {
+        gate.countRejected();
+        throw err;
+      }
+      return gate.record(key, request.body, request.ip);
+    },
+  );
+
+  r.get(
+    '/api/devices/:key',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'This device as the server sees it',
+        security,
+        params: DeviceKeyParams,
+        response: { 200: DeviceDetailsResponse },
+      },
+      config: { envelope: 'ok' },
+    },
+    async (request) => {
+      const { key } = request.params;
+      await authenticate(request, key);
+      const device = await repo.get(key);
+      if (!device) throw new AppError('DEVICE_NOT_FOUND');
+      return { ok: true as const, device: deviceView(device, interval) };
+    },
+  );
+
+  r.put(
+    '/api/devices/:key/ssh-key',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: "Publish the device's OpenSSH public key",
+        security,
+        params: DeviceKeyParams,
+        body: SshKeyBody,
+        response: { 200: SshKeyResponse },
+      },
+      config: { envelope: 'ok' },
+    },
+    async (request) => {
+      const { key } = request.params;
+      await authenticate(request, key);
+      let parsed;
+      try {
+        parsed = parseSshPublicKey(request.body.pubkey);
+      } catch (err) {
+        if (!(err instanceof SshKeyError)) throw err;
+        throw new AppError('VALIDATION_ERROR', 'Invalid SSH public key', [
+          { field: 'body.pubkey', message: err.message },
+        ]);
+      }
+      if (!(await repo.setSshKey(key, parsed.line, new Date().toISOString()))) {
+        throw new AppError('DEVICE_NOT_FOUND');
+      }
+      return {
+        ok: true as const,
+        message: 'SSH key saved',
+        key_type: parsed.type,
+        fingerprint: parsed.fingerprint,
+      };
+    },
+  );
+
+  r.get(
+    '/api/ssh-hostkey',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: "The server's ed25519 SSH host key, one OpenSSH line (text/plain)",
+      },
+      config: { envelope: 'ok', rateLimit: {} },
+    },
+    async (_request, reply) => reply.type('text/plain; charset=utf-8').send(rt.hostKey),
+  );
+
+  await app.register(devicesAdminRoutes, { ctx, rt });
+};

@@ -1,0 +1,80 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { Notification, NotifyRequest, NotifyResponse } from '../../../src-shared/api/realtime.js';
+import { requireJwt, type JwtService } from '../auth/jwt.js';
+import type { ServerContext } from '../context.js';
+import type { RealtimeHub } from '../realtime/hub.js';
+import type { NotificationRecord } from '../store/notifications-repo.js';
+
+function view(n: NotificationRecord, readAt: string | null): Notification {
+  return {
+    id: `notif_${n.id}`,
+    device_id: n.device_id,
+    type: n.type,
+    title: n.title,
+    message: n.message,
+    data: n.data ? (JSON.parse(n.data) as Record<string, unknown>) : null,
+    timestamp: n.created_at,
+    read: readAt !== null,
+  };
+}
+
+const ListQuery = z.object({
+  unread: z.enum(['0', '1', 'true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** Admin notifications (seed 003 `notification`), stored so a device that was offline can fetch them later. */
+export const notifyPlugin: FastifyPluginAsync<{
+  ctx: ServerContext;
+  jwt: JwtService;
+  hub: RealtimeHub;
+}> = async (app, { ctx, jwt, hub }) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    '/api/admin/notify',
+    {
+      preHandler: ctx.apiKeys.guard,
+      schema: {
+        tags: ['admin'],
+        security: [{ apiKey: [] }],
+        body: NotifyRequest,
+        response: { 201: NotifyResponse },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const rec = await ctx.store.notifications.create({
+        device_id: b.device_id ?? null,
+        type: b.type ?? 'admin',
+        title: b.title,
+        message: b.message,
+        data: b.data ? JSON.stringify(b.data) : null,
+      });
+      const n = view(rec, null);
+      const delivered = hub.publish(
+        rec.device_id === null ? { kind: 'authenticated' } : { kind: 'device', deviceId: rec.device_id },
+        'notification',
+        n,
+      );
+      return reply.code(201).send({ success: true as const, data: { ...n, delivered } });
+    },
+  );
+
+  r.get(
+    '/api/notifications',
+    {
+      preHandler: requireJwt(jwt),
+      schema: { tags: ['notifications'], security: [{ bearer: [] }], querystring: ListQuery },
+    },
+    async (request) => {
+      const claims = request.claims!;
+      const reader = claims.device_id ?? `user:${claims.sub}`;
+      const unreadOnly = request.query.unread === '1' || request.query.unread === 'true';
+      const rows = await ctx.store.notifications.listFor(reader, { unreadOnly, limit: request.query.limit });
+      return { success: true as const, data: rows.map((n) => view(n, n.read_at)) };
+    },
+  );
+};

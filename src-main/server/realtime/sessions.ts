@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import { AuthenticateData, NotificationReadData, WS_CLOSE } from '../../../src-shared/api/realtime.js';
+import type { TokenClaims } from '../../../src-shared/api/auth.js';
+import type { JwtService } from '../auth/jwt.js';
+import type { ServerContext } from '../context.js';
+import { InProcessHub, type RealtimeHub } from './hub.js';
+import { encode, errorFrame, permissionsFor } from './messages.js';
+import { ConnectionRegistry, type Conn, type SocketUser } from './registry.js';
+
+export interface VerifiedLogin {
+  claims: TokenClaims;
+  user: SocketUser;
+}
+
+/**
+ * The `/ws` session logic: accepting a socket (limits), authenticating it (URL token or `authenticate`
+ * event), and the client events. Every handler catches its own failures and answers with an `error` frame;
+ * bad input never closes the socket or stops the loop.
+ */
+export class RealtimeSessions {
+  readonly registry: ConnectionRegistry;
+  readonly hub: RealtimeHub;
+  private readonly prefix = randomBytes(4).toString('hex');
+  private seq = 0;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly jwt: JwtService,
+  ) {
+    this.registry = new ConnectionRegistry(ctx.config.ws, ctx.metrics, (c, online) => {
+      const now = new Date().toISOString();
+      const data = online
+        ? {
+            device_id: c.deviceId,
+            user_id: c.user?.id,
+            username: c.user?.username,
+            role: c.user?.role,
+            timestamp: now,
+          }
+        : { device_id: c.deviceId, user_id: c.user?.id, last_seen: now, timestamp: now };
+      this.hub.publish({ kind: 'watchers' }, online ? 'device_online' : 'device_offline', data);
+    });
+    this.hub = new InProcessHub(this.registry);
+  }
+
+  /** Token → claims + current user record (a deleted user's token no longer works). */
+  async verify(token: string): Promise<VerifiedLogin | undefined> {
+    const claims = await this.jwt.verify(token);
+    if (!claims) return undefined;
+    const u = await this.ctx.store.users.findById(Number(claims.sub));
+    if (!u) return undefined;
+    return {
+      claims,
+      user: { id: u.id, username: u.username, name: u.name, email: u.email, role: u.role },
+    };
+  }
+
+  /** A freshly upgraded socket. `login` is set when the URL carried a valid token (seed 001). */
+  accept(ws: WebSocket, ip: string, login: VerifiedLogin | undefined): void {
+    const limits = this.ctx.config.ws;
+    if (this.registry.closing) {
+      // Shutting down: a socket accepted now would hold server.close() open until the process is killed.
+      closeSoon(ws, WS_CLOSE.GOING_AWAY, 'server shutting down');
+      return;
+    }
+    if (this.registry.ipCount(ip) >= limits.maxPerIp) {
+      return this.refuse(ws, `Too many connections from this address (limit ${limits.maxPerIp})`);
+    }
+    const key = login ? keyOf(login) : null;
+    if (key && this.registry.deviceCount(key) >= limits.maxPerDevice) {
+      return this.refuse(ws, `Too many connections for this device (limit ${limits.maxPerDevice})`);
+    }
+    const c: Conn = {
+      id: `${this.prefix}${(++this.seq).toString(16).padStart(8, '0')}`,
+      ws,
+      ip,
+      user: null,
+      deviceId: null,
+      key: null,
+      alive: true,
+      msgCount: 0,
+      windowEndsAt: 0,
+      authTimer: undefined,
+    };
+    this.registry.add(c);
+    ws.on('pong', () => {
+      c.alive = true;
+    });
+    ws.on('close', () => this.registry.remove(c));
+    ws.on('message', (raw, isBinary) => this.onMessage(c, raw, isBinary));
+    this.registry.send(c, encode('connected', { socketId: c.id, timestamp: new Date().toISOString() }));
+    if (login) {
+      this.bind(c, login);
+      return;
+    }
+    c.authTimer = setTimeout(() => {
+      c.authTimer = undefined;
+      if (c.user) return;
+      this.registry.send(c, errorFrame('AUTH_FAILED', 'Not authenticated in time'));
+      ws.close(WS_CLOSE.AUTH_TIMEOUT, 'authentication timeout');
+    }, limits.authTimeoutMs);
+    c.authTimer.unref();
+  }
+
+  private refuse(ws: WebSocket, message: string): void {
+    ws.send(errorFrame('RATE_LIMITED', message));
+    closeSoon(ws, WS_CLOSE.POLICY, 'connection limit');
+  }
+
+  private bind(c: Conn, login: VerifiedLogin): void {
+    if (c.authTimer) clearTimeout(c.authTimer);
+    c.authTimer = undefined;
+    c.user = login.user;
+    c.deviceId = login.claims.device_id;
+    c.key = keyOf(login);
+    this.registry.authenticate(c);
+    this.registry.send(
+      c,
+      encode('authenticated', {
+        user: login.user,
+        permissions: permissionsFor(login.user.role),
+        socketId: c.id,
+        device_id: c.deviceId,
+      }),
+    );
+  }
+
+  private onMessage(c: Conn, raw: RawData, isBinary: boolean): void {
+    c.alive = true;
+    const now = Date.now();
+    if (now >= c.windowEndsAt) {
+      c.windowEndsAt = now + 60_000;
+      c.msgCount = 0;
+    }
+    if (++c.msgCount > this.ctx.config.ws.messagesPerMin) {
+      // One error per window: answering every dropped message would let a flood double itself.
+      if (c.msgCount === this.ctx.config.ws.messagesPerMin + 1) {
+        const resetAt = new Date(c.windowEndsAt).toISOString();
+        this.registry.send(c, errorFrame('RATE_LIMITED', 'Too many messages', { resetAt }));
+      }
+      return;
+    }
+    this.registry.countEvent();
+    if (isBinary) return void this.registry.send(c, errorFrame('VALIDATION_ERROR', 'Send JSON text frames'));
+    let msg: unknown;
+    try {
+      msg = JSON.parse(rawText(raw));
+    } catch {
+      return void this.registry.send(c, errorFrame('INVALID_JSON', 'Message is not valid JSON'));
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      return void this.registry.send(c, errorFrame('VALIDATION_ERROR', 'Message must be a JSON object'));
+    }
+    const m = msg as Record<string, unknown>;
+    const name = typeof m.event === 'string' ? m.event : typeof m.type === 'string' ? m.type : undefined;
+    // Seed 003 puts arguments in `data`; seed 001 style puts them next to `type`.
+    const data = m.data !== undefined ? m.data : m;
+    switch (name) {
+      case 'ping':
+        this.registry.send(c, encode('pong', { timestamp: new Date().toISOString() }));
+        return;
+      case 'authenticate':
+        this.run(c, () => this.onAuthenticate(c, data));
+        return;
+      case 'notification_read':
+        this.run(c, () => this.onNotificationRead(c, data));
+        return;
+      default:
+        this.registry.send(
+          c,
+          errorFrame(
+            'VALIDATION_ERROR',
+            name ? `Unknown event '${name.slice(0, 64)}'` : 'Message needs an event or type',
+            {
+              known: ['ping', 'authenticate', 'notification_read'],
+            },
+          ),
+        );
+    }
+  }
+
+  /** Runs an async handler; a failure becomes an error frame, never an unhandled rejection. */
+  private run(c: Conn, fn: () => Promise<void>): void {
+    fn().catch(() => {
+      this.registry.send(c, errorFrame('SERVER_ERROR', 'Internal server error'));
+    });
+  }
+
+  private async onAuthenticate(c: Conn, data: unknown): Promise<void> {
+    const parsed = AuthenticateData.safeParse(data);
+    const login = parsed.success ? await this.verify(parsed.data.token) : undefined;
+    if (!login) {
+      this.registry.send(c, encode('authentication_error', { error: 'Invalid token', code: 'AUTH_FAILED' }));
+      return;
+    }
+    if (c.user) {
+      // Re-authenticating (e.g. after a token refresh) is fine for the same identity, never a switch.
+      if (c.user.id === login.user.id && c.key === keyOf(login)) {
+        this.registry.send(
+          c,
+          encode('authenticated', {
+            user: login.user,
+            permissions: permissionsFor(login.user.role),
+            socketId: c.id,
+            device_id: c.deviceId,
+          }),
+        );
+      } else {
+        this.registry.send(
+          c,
+          encode('authentication_error', {
+            error: 'Socket already authenticated as someone else',
+            code: 'AUTH_FAILED',
+          }),
+        );
+      }
+      return;
+    }
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    const limit = this.ctx.config.ws.maxPerDevice;
+    if (this.registry.deviceCount(keyOf(login)) >= limit) {
+      this.registry.send(
+        c,
+        errorFrame('RATE_LIMITED', `Too many connections for this device (limit ${limit})`),
+      );
+      c.ws.close(WS_CLOSE.POLICY, 'connection limit');
+      return;
+    }
+    this.bind(c, login);
+  }
+
+  private async onNotificationRead(c: Conn, data: unknown): Promise<void> {
+    if (!c.user || !c.key) {
+      return void this.registry.send(c, errorFrame('PERMISSION_DENIED', 'Authenticate first'));
+    }
+    const parsed = NotificationReadData.safeParse(data);
+    const id = parsed.success ? parseNotificationId(parsed.data.notification_id) : undefined;
+    if (id === undefined) {
+      return void this.registry.send(
+        c,
+        errorFrame('VALIDATION_ERROR', 'notification_id required', [
+          { field: 'notification_id', message: 'like notif_12' },
+        ]),
+      );
+    }
+    const found = await this.ctx.store.notifications.findVisible(id, c.key);
+    if (!found)
+      return void this.registry.send(c, errorFrame('NOTIFICATION_NOT_FOUND', 'Notification not found'));
+    const readAt = await this.ctx.store.notifications.markRead(id, c.key, new Date().toISOString());
+    // Every socket of this reader (several windows) sees it read.
+    this.hub.publish({ kind: 'device', deviceId: c.key }, 'notification_updated', {
+      notification_id: `notif_${id}`,
+      read: true,
+      read_at: readAt,
+    });
+  }
+}
+
+/** A close frame, and a hard stop if the peer never completes the handshake (it is not in the registry). */
+function closeSoon(ws: WebSocket, code: number, reason: string): void {
+  ws.close(code, reason);
+  setTimeout(() => ws.terminate(), 1000).unref();
+}
+
+function keyOf(login: VerifiedLogin): string {
+  return login.claims.device_id ?? `user:${login.user.id}`;
+}
+
+function rawText(raw: RawData): string {
+  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  return Buffer.from(raw).toString('utf8');
+}
+
+export function parseNotificationId(v: string): number | undefined {
+  const m = /^(?:notif_)?([1-9][0-9]{0,15})$/.exec(v);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,90 @@
+import type { DeviceStatus } from '../../../src-shared/api/devices.js';
+
+export type { DeviceStatus };
+
+/** Device-reported fields (seed 004). `null`/absent = keep what is stored. */
+export interface DeviceInfoFields {
+  ip_address?: string | null;
+  ip_lan?: string | null;
+  ip_public?: string | null;
+  mac?: string | null;
+  cluster_ip?: string | null;
+  note?: string | null;
+}
+
+export interface DeviceRecord {
+  device_key: string;
+  note: string | null;
+  status: DeviceStatus;
+  /** SHA-256 hex of `<device_key>:<TOKEN>` for the live one-time token; null when none is outstanding. */
+  token_hash: string | null;
+  token_expires_at: string | null;
+  /** The last burned token's hash, so replaying it answers "used" (401) rather than "already registered". */
+  used_token_hash: string | null;
+  /** SHA-256 hex of the device secret; null until registered. */
+  secret_hash: string | null;
+  ssh_pubkey: string | null;
+  ip_address: string | null;
+  ip_lan: string | null;
+  ip_public: string | null;
+  mac: string | null;
+  cluster_ip: string | null;
+  created_at: string;
+  registered_at: string | null;
+  revoked_at: string | null;
+  last_seen: string | null;
+  updated_at: string;
+}
+
+export interface DeviceAuthState {
+  secret_hash: string | null;
+  status: DeviceStatus;
+}
+
+export interface NewDevice {
+  device_key: string;
+  note: string | null;
+  token_hash: string;
+  token_expires_at: string;
+}
+
+export interface RegistrationWrite {
+  token_hash: string;
+  secret_hash: string;
+  /** ISO time: the token must expire after it, and it becomes registered_at and last_seen. */
+  now: string;
+  info: DeviceInfoFields;
+}
+
+export interface HeartbeatWrite {
+  last_seen: string;
+  info: DeviceInfoFields;
+}
+
+export interface DevicesRepo {
+  /** Throws a CONFLICT AppError when the key exists. */
+  create(device: NewDevice): Promise<DeviceRecord>;
+  /** Reads include every heartbeat already acknowledged (buffered ones too). */
+  get(deviceKey: string): Promise<DeviceRecord | undefined>;
+  list(): Promise<DeviceRecord[]>;
+  /** Just what bearer authentication needs; does not wait for buffered heartbeats. */
+  authState(deviceKey: string): Promise<DeviceAuthState | undefined>;
+  /** Replaces any outstanding token. False when the device does not exist. */
+  issueToken(deviceKey: string, tokenHash: string, expiresAt: string): Promise<boolean>;
+  /**
+   * Burns the token and stores the new secret in ONE conditional update (token matches and has not expired), so
+   * of many concurrent attempts exactly one returns true.
+   */
+  register(deviceKey: string, write: RegistrationWrite): Promise<boolean>;
+  /** Marks revoked and drops any outstanding token. False when the device does not exist. */
+  revoke(deviceKey: string, now: string): Promise<boolean>;
+  setSshKey(deviceKey: string, pubkey: string, now: string): Promise<boolean>;
+  /**
+   * Records a heartbeat of an authenticated device. Synchronous and never throws, because it is the hot path
+   * (≥17k/s): implementations buffer in memory (write-behind) and persist at least every 500 ms, on reads that
+   * need it, and on close, so an acknowledged heartbeat is visible at once and durable within 1 s.
+   */
+  recordHeartbeat(deviceKey: string, hb: HeartbeatWrite): void;
+  /** Persists buffered heartbeats now. */
+  flush(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+export type Role = 'admin' | 'operator' | 'station';
+
+export interface UserRecord {
+  id: number;
+  username: string;
+  name: string | null;
+  email: string | null;
+  role: Role;
+  password_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewUser {
+  username: string;
+  password_hash: string;
+  role: Role;
+  name?: string | null;
+  email?: string | null;
+}
+
+export interface UsersRepo {
+  count(): Promise<number>;
+  findByUsername(username: string): Promise<UserRecord | undefined>;
+  findById(id: number): Promise<UserRecord | undefined>;
+  /** Throws a CONFLICT AppError when the username is taken. */
+  create(user: NewUser): Promise<UserRecord>;
+  list(): Promise<UserRecord[]>;
+}

@@ -1,0 +1,104 @@
+/**
+ * The app shell: header, navigation (hash routes, so a reload stays on the page and links work from the
+ * keyboard), and the pages. Admin appears only while the embedded server runs with admin access.
+ */
+import { useEffect, useState } from 'react';
+import { ApiProvider, useApi, useQuery } from './api/context.js';
+import type { OutpostApi } from './api/types.js';
+import { Badge } from './components/badge.js';
+import { describeForFeed } from './pages/station/event-feed.js';
+import { useEventLog } from './api/event-log.js';
+import { AdminPage } from './pages/admin.js';
+import { LicensePage } from './pages/license.js';
+import { RegistrationPage } from './pages/registration.js';
+import { SettingsPage } from './pages/settings.js';
+import { StationPage } from './pages/station/station-page.js';
+
+export type PageId = 'registration' | 'station' | 'license' | 'settings' | 'admin';
+
+const PAGES: { id: PageId; label: string }[] = [
+  { id: 'registration', label: 'Registration' },
+  { id: 'station', label: 'Station' },
+  { id: 'license', label: 'License' },
+  { id: 'settings', label: 'Settings' },
+  { id: 'admin', label: 'Admin' },
+];
+
+function pageFromHash(): PageId {
+  const h = typeof location === 'undefined' ? '' : location.hash.replace(/^#\/?/, '');
+  return (PAGES.find((p) => p.id === h)?.id ?? 'registration') as PageId;
+}
+
+function Shell() {
+  const api = useApi();
+  const [page, setPage] = useState<PageId>(pageFromHash);
+  const server = useQuery(() => api.server.status(), { eventTypes: ['server.status'] });
+  const device = useQuery(() => api.device.status(), { eventTypes: ['device.status'] });
+  const adminOn = server.data?.running === true && server.data.admin_available;
+  useEventLog(describeForFeed); // start the live feed's buffer now, not at the first Station visit
+
+  useEffect(() => {
+    const onHash = () => setPage(pageFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  useEffect(() => {
+    const label = PAGES.find((p) => p.id === page)?.label ?? '';
+    document.title = `${label} — Outpost`;
+  }, [page]);
+
+  const visible = PAGES.filter((p) => p.id !== 'admin' || adminOn);
+  const current = page === 'admin' && !adminOn && server.data ? 'registration' : page;
+
+  return (
+    <div className="app">
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <h1>Outpost</h1>
+        <span aria-live="polite">
+          {device.data &&
+            (device.data.registered ? (
+              <Badge tone="ok">Registered</Badge>
+            ) : (
+              <Badge tone="bad">Not registered</Badge>
+            ))}
+        </span>
+        {adminOn && <Badge tone="neutral">Embedded server on</Badge>}
+      </header>
+      <nav aria-label="Main" className="nav">
+        <ul>
+          {visible.map((p) => (
+            <li key={p.id}>
+              <a
+                href={`#/${p.id}`}
+                aria-current={current === p.id ? 'page' : undefined}
+                onClick={() => setPage(p.id)}
+              >
+                {p.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        {current === 'registration' && <RegistrationPage />}
+        {current === 'station' && <StationPage />}
+        {current === 'license' && <LicensePage />}
+        {current === 'settings' && <SettingsPage />}
+        {current === 'admin' && adminOn && <AdminPage />}
+        {current === 'admin' && !server.data && null}
+      </main>
+    </div>
+  );
+}
+
+export function App({ api }: { api: OutpostApi }) {
+  return (
+    <ApiProvider value={api}>
+      <Shell />
+    </ApiProvider>
+  );
+}

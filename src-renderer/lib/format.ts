@@ -1,0 +1,57 @@
+/** Small display helpers shared by the pages (dates, durations, error hints). */
+
+export function formatTime(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return 'never';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toLocaleString();
+}
+
+/** "3 d 4 h", "12 min 5 s": a countdown readable at a glance. */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return '0 s';
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return `${m} min ${sec} s`;
+  return `${sec} s`;
+}
+
+/** What the operator can do about an error code (the message says what happened). */
+const HINTS: Record<string, string> = {
+  NETWORK_ERROR: 'Check the server URL in Settings and the network connection, then try again.',
+  TRANSPORT_ERROR: 'The connection to the agent dropped. Reload the page; if it persists, restart Outpost.',
+  TOKEN_INVALID: 'Ask your administrator for a new registration token.',
+  INVALID_TOKEN: 'Ask your administrator for a new token, or log in again.',
+  INVALID_TOKEN_FORMAT: 'A registration token is exactly 6 hexadecimal characters (0-9, A-F).',
+  INVALID_DEVICE_KEY: 'Check the device key; use the one your administrator issued.',
+  ALREADY_REGISTERED: 'Unregister first, or ask your administrator for a new token.',
+  DEVICE_NOT_FOUND: 'Ask your administrator to create this device on the server.',
+  DEVICE_REVOKED: 'This device was revoked: ask your administrator for a new token and register again.',
+  REREGISTRATION_NEEDED: 'Ask your administrator for a new token and register again.',
+  NOT_REGISTERED: 'Register this device first.',
+  INVALID_CREDENTIALS: 'Check the username and password.',
+  AUTH_FAILED: 'Log in again.',
+  QUOTA_EXCEEDED: 'Ask your administrator to top up this client’s quota.',
+  LICENSE_IN_USE: 'Deactivate the license on another machine first.',
+  LICENSE_EXPIRED: 'Renew the license or activate a new key.',
+  LICENSE_REVOKED: 'Contact your vendor for a new license key.',
+  NOT_FOUND: 'Check the value you entered; it does not exist on the server.',
+  VALIDATION_ERROR: 'Correct the highlighted values and try again.',
+  RATE_LIMIT_EXCEEDED: 'Wait a minute, then try again.',
+  RATE_LIMITED: 'Wait a minute, then try again.',
+  SECRET_STORE_UNAVAILABLE:
+    'The OS keyring is locked or missing: unlock it, or enable the encrypted file store.',
+  SERVICE_UNAVAILABLE: 'The server is not ready; try again in a moment.',
+  INTERNAL_ERROR: 'The server failed; try again, and check the server logs if it keeps happening.',
+  NOT_AVAILABLE: 'This feature is not available in this build.',
+  UNEXPECTED_RESPONSE: 'The server answered in an unexpected way; check the server URL in Settings.',
+};
+
+export function errorHint(code: string): string {
+  return HINTS[code] ?? 'Try again; if it keeps failing, see Settings → Logs for details.';
+}

@@ -1,0 +1,159 @@
+/**
+ * Admin → devices: online/offline and last seen, create a device (its one-time token is shown once, then gone
+ * from the UI for good), issue a new token, revoke.
+ */
+import { useId, useState } from 'react';
+import { useAction, useApi, useQuery } from '../../api/context.js';
+import type { DeviceToken } from '../../api/types.js';
+import { Badge } from '../../components/badge.js';
+import { Busy } from '../../components/busy.js';
+import { ConfirmDialog } from '../../components/confirm-dialog.js';
+import { ErrorMessage } from '../../components/error-message.js';
+import { formatTime } from '../../lib/format.js';
+
+export function TokenOnce({ token, onDone }: { token: DeviceToken; onDone: () => void }) {
+  return (
+    <div className="alert alert-ok" role="alert" data-testid="device-token">
+      <p>
+        Registration token for <code>{token.device_key}</code>:{' '}
+        <strong className="token" data-testid="device-token-code">
+          {token.token_code}
+        </strong>
+        {token.expires_at && <span className="muted"> (valid until {formatTime(token.expires_at)})</span>}
+      </p>
+      <p>Write it down or pass it on now: it is shown only once and works for one registration.</p>
+      <button type="button" onClick={onDone}>
+        Done, hide the token
+      </button>
+    </div>
+  );
+}
+
+export function AdminDevices() {
+  const api = useApi();
+  const keyId = useId();
+  const noteId = useId();
+  const list = useQuery(() => api.admin.devices.list(), {
+    eventTypes: ['realtime', 'server.status'],
+    intervalMs: 5000,
+  });
+  const [key, setKey] = useState('');
+  const [note, setNote] = useState('');
+  const [shown, setShown] = useState<DeviceToken | null>(null);
+  const [revoking, setRevoking] = useState<string | null>(null);
+  const [create, createState] = useAction((k: string, n: string) =>
+    api.admin.devices.create({ device_key: k || undefined, note: n || undefined }),
+  );
+  const [newToken, tokenState] = useAction((k: string) => api.admin.devices.newToken({ device_key: k }));
+  const [revoke, revokeState] = useAction((k: string) => api.admin.devices.revoke({ device_key: k }));
+
+  const onCreate = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const r = await create(key.trim(), note.trim());
+    if (r.ok) {
+      setShown(r.value);
+      setKey('');
+      setNote('');
+    }
+    await list.reload();
+  };
+  const onNewToken = async (k: string) => {
+    const r = await newToken(k);
+    if (r.ok) setShown(r.value);
+    await list.reload();
+  };
+
+  const devices = list.data?.devices ?? [];
+  const online = devices.filter((d) => d.online).length;
+
+  return (
+    <div className="card" aria-labelledby="adm-dev-title">
+      <h3 id="adm-dev-title">
+        Devices{' '}
+        <span className="muted">
+          ({online} online of {devices.length})
+        </span>
+      </h3>
+      {shown && <TokenOnce token={shown} onDone={() => setShown(null)} />}
+      <form className="row wrap form" onSubmit={onCreate} aria-label="Create a device">
+        <div className="field">
+          <label htmlFor={keyId}>New device key (optional)</label>
+          <input id={keyId} value={key} spellCheck={false} onChange={(e) => setKey(e.target.value)} />
+        </div>
+        <div className="field grow">
+          <label htmlFor={noteId}>Note</label>
+          <input id={noteId} value={note} onChange={(e) => setNote(e.target.value)} />
+        </div>
+        <button type="submit" className="primary" disabled={createState.pending}>
+          Create device
+        </button>
+      </form>
+      <div aria-live="polite">
+        {(createState.pending || tokenState.pending || revokeState.pending) && <Busy label="Working" />}
+      </div>
+      <ErrorMessage error={createState.error} title="Device not created" />
+      <ErrorMessage error={tokenState.error} title="No new token" />
+      <ErrorMessage error={revokeState.error} title="Device not revoked" />
+      <ErrorMessage error={list.error} title="Could not list devices" />
+      {devices.length > 0 && (
+        <table className="table">
+          <caption className="sr-only">Devices</caption>
+          <thead>
+            <tr>
+              <th scope="col">Device key</th>
+              <th scope="col">State</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Note</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {devices.map((d) => (
+              <tr key={d.device_key} data-testid={`device-row-${d.device_key}`}>
+                <td className="break">
+                  <code>{d.device_key}</code>
+                </td>
+                <td>
+                  {d.revoked ? (
+                    <Badge tone="neutral">revoked</Badge>
+                  ) : d.online ? (
+                    <Badge tone="ok">online</Badge>
+                  ) : (
+                    <Badge tone="bad">offline</Badge>
+                  )}{' '}
+                  {!d.registered && !d.revoked && <span className="muted">awaiting registration</span>}
+                </td>
+                <td>{formatTime(d.last_seen)}</td>
+                <td>{d.note ?? ''}</td>
+                <td>
+                  {!d.revoked && (
+                    <div className="row wrap">
+                      <button type="button" onClick={() => void onNewToken(d.device_key)}>
+                        New token
+                      </button>
+                      <button type="button" className="danger" onClick={() => setRevoking(d.device_key)}>
+                        Revoke
+                      </button>
+                    </div>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <ConfirmDialog
+        open={revoking !== null}
+        title="Revoke this device?"
+        message={`${revoking ?? ''} stops being accepted at once; it needs a new token to register again.`}
+        confirmLabel="Revoke"
+        onConfirm={() => {
+          const k = revoking;
+          setRevoking(null);
+          if (k) void revoke(k).then(() => list.reload());
+        }}
+        onCancel={() => setRevoking(null)}
+      />
+    </div>
+  );
+}

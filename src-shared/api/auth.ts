@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * Seed 001 login/refresh and the admin user route. A token is a JWT (HS256) with claims
+ * `sub` (user id as a string), `username`, `role`, `device_id` (null when logged in without one), `iat`, `exp`.
+ */
+export const Role = z.enum(['admin', 'operator', 'station']);
+export type Role = z.infer<typeof Role>;
+
+/** Printable ASCII without spaces: seed 001 builds ids like `HOSTNAME_LQ2X3`. */
+export const DeviceId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'device_id must be printable ASCII without spaces');
+
+export const LoginRequest = z.object({
+  username: z.string().min(1).max(128),
+  password: z.string().min(1).max(1024),
+  device_id: DeviceId.optional(),
+});
+export type LoginRequest = z.infer<typeof LoginRequest>;
+
+export const PublicUser = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  role: Role,
+});
+export type PublicUser = z.infer<typeof PublicUser>;
+
+/** Login and refresh both answer this. `expires_at` is the token's `exp` as ISO time. */
+export const TokenResponse = z.object({
+  success: z.literal(true),
+  token: z.string(),
+  expires_at: z.string(),
+  user: PublicUser,
+});
+export type TokenResponse = z.infer<typeof TokenResponse>;
+
+export const CreateUserRequest = z.object({
+  username: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits and _ . @ - only'),
+  password: z.string().min(8, 'password must be at least 8 characters').max(1024),
+  role: Role,
+  name: z.string().max(200).optional(),
+  email: z.string().email().max(254).optional(),
+});
+export type CreateUserRequest = z.infer<typeof CreateUserRequest>;
+
+export const UserResponse = z.object({ success: z.literal(true), data: PublicUser });
+
+/** The decoded, verified claims of an Outpost JWT. */
+export interface TokenClaims {
+  sub: string;
+  username: string;
+  role: Role;
+  device_id: string | null;
+  iat: number;
+  exp: number;
+}

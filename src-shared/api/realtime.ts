@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * The `/ws` protocol, both seeds on one socket.
+ *
+ * Connect: `/ws?token=<JWT>&device_id=<id>` (seed 001; a bad token is refused at the upgrade with HTTP 401, a
+ * device_id other than the token's with 403) or `/ws` (seed 003: then send `authenticate` within the auth
+ * timeout, default 10 s, or the socket is closed with 4001).
+ *
+ * Every server message is `{type, event, data}` with `type === event`. Clients may name their message with
+ * `type` or `event`, and put arguments in `data` (or, for seed 001 style, at the top level).
+ */
+export const SERVER_EVENTS = [
+  'connected',
+  'disconnected',
+  'authenticated',
+  'authentication_error',
+  'pong',
+  'quota_updated',
+  'sync_completed',
+  'copy_completed',
+  'notification',
+  'notification_updated',
+  'device_online',
+  'device_offline',
+  'error',
+] as const;
+export type ServerEvent = (typeof SERVER_EVENTS)[number];
+
+export const CLIENT_EVENTS = ['ping', 'authenticate', 'notification_read'] as const;
+export type ClientEvent = (typeof CLIENT_EVENTS)[number];
+
+export interface ServerMessage<T = unknown> {
+  type: ServerEvent;
+  event: ServerEvent;
+  data: T;
+}
+
+/** Close codes the server uses. */
+export const WS_CLOSE = {
+  /** Server shutting down / restarting: reconnect with backoff. */
+  GOING_AWAY: 1001,
+  /** Connection limit (per IP or per device) reached. */
+  POLICY: 1008,
+  /** Not authenticated within the timeout. */
+  AUTH_TIMEOUT: 4001,
+  /** Missed pongs or a consumer too slow to drain its buffer. */
+  UNRESPONSIVE: 4002,
+} as const;
+
+export interface ConnectedData {
+  socketId: string;
+  timestamp: string;
+}
+export interface AuthenticatedData {
+  user: { id: number; username: string; name: string | null; email: string | null; role: string };
+  permissions: string[];
+  socketId: string;
+  device_id: string | null;
+}
+export interface QuotaUpdatedData {
+  client_id: number;
+  remaining: number;
+  total: number;
+  name: string;
+  /** Server time of the change (ISO) and the same as epoch ms, for latency measurements. */
+  timestamp: string;
+  ts: number;
+}
+export interface ErrorData {
+  error: string;
+  code: string;
+  details?: unknown;
+  timestamp: string;
+}
+
+export const AuthenticateData = z.object({ token: z.string().min(1).max(8192) });
+export const NotificationReadData = z.object({ notification_id: z.string().min(1).max(64) });
+
+export const NotifyRequest = z
+  .object({
+    device_id: z.string().min(1).max(128).optional(),
+    all: z.literal(true).optional(),
+    title: z.string().min(1).max(200),
+    message: z.string().min(1).max(4000),
+    type: z.string().min(1).max(64).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((b) => (b.device_id === undefined) !== (b.all === undefined), {
+    message: 'send exactly one of device_id or all:true',
+  });
+export type NotifyRequest = z.infer<typeof NotifyRequest>;
+
+export const Notification = z.object({
+  id: z.string(),
+  device_id: z.string().nullable(),
+  type: z.string(),
+  title: z.string(),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+  timestamp: z.string(),
+  read: z.boolean(),
+});
+export type Notification = z.infer<typeof Notification>;
+
+export const NotifyResponse = z.object({
+  success: z.literal(true),
+  data: Notification.extend({ delivered: z.number().int() }),
+});

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { NoInput } from './common.js';
+
+export const ProfileInput = z.strictObject({
+  name: z.string().trim().min(1).max(64),
+  base_url: z.url({ protocol: /^https?$/ }).max(2048),
+  timeout: z.number().positive().max(600),
+  retries: z.number().int().min(0).max(10),
+  verify_tls: z.boolean(),
+});
+export type ProfileInput = z.infer<typeof ProfileInput>;
+
+/** A profile as the UI sees it: its API token lives in the keyring, the UI only learns whether there is one. */
+export const ProfileView = z.object({
+  name: z.string(),
+  base_url: z.string(),
+  timeout: z.number(),
+  retries: z.number().int(),
+  verify_tls: z.boolean(),
+  has_token: z.boolean(),
+});
+export type ProfileView = z.infer<typeof ProfileView>;
+
+export const EmbeddedServerMode = z.enum(['off', 'local', 'lan']);
+export type EmbeddedServerMode = z.infer<typeof EmbeddedServerMode>;
+
+export const SettingsView = z.object({
+  active: z.string(),
+  profiles: z.array(ProfileView),
+  heartbeat_interval_sec: z.number(),
+  device_note: z.string(),
+  public_ip_url: z.string().nullable(),
+  embedded_server: z.object({ mode: EmbeddedServerMode, port: z.number().int() }),
+  /** OUTPOST_SERVER_URL is set: the active profile's base_url is overridden by the environment. */
+  server_url_overridden: z.boolean(),
+});
+export type SettingsView = z.infer<typeof SettingsView>;
+
+/** What settings.update may change; the embedded server goes through server.configure. */
+export const SettingsPatch = z.strictObject({
+  active: z.string().trim().min(1).max(64).optional(),
+  profiles: z.array(ProfileInput).min(1).max(50).optional(),
+  heartbeat_interval_sec: z.number().int().min(5).max(3600).optional(),
+  device_note: z.string().max(500).optional(),
+  public_ip_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .nullable()
+    .optional(),
+});
+export type SettingsPatch = z.infer<typeof SettingsPatch>;
+
+export const settings = {
+  'settings.get': { input: NoInput, output: SettingsView },
+  'settings.update': { input: SettingsPatch, output: SettingsView },
+  /** Token goes into the keyring (null deletes it); the answer never echoes it. */
+  'settings.setProfileToken': {
+    input: z.strictObject({
+      profile: z.string().trim().min(1).max(64),
+      token: z.string().min(1).max(4096).nullable(),
+    }),
+    output: z.object({ profile: z.string(), has_token: z.boolean() }),
+  },
+} as const;

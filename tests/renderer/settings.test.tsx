@@ -1,0 +1,159 @@
+// @vitest-environment jsdom
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { userEvent } from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiProvider } from '../../src-renderer/api/context.js';
+import type { LogLine, SettingsView } from '../../src-renderer/api/types.js';
+import { EmbeddedServerSection } from '../../src-renderer/pages/settings/embedded-server.js';
+import { LogViewer } from '../../src-renderer/pages/settings/log-viewer.js';
+import { ProfilesSection } from '../../src-renderer/pages/settings/profiles.js';
+import { fakeApi, ok, type FakeApi } from './fake-api.js';
+
+afterEach(cleanup);
+
+const view: SettingsView = {
+  active: 'production',
+  profiles: [
+    {
+      name: 'production',
+      base_url: 'https://srv.example',
+      timeout: 20,
+      retries: 3,
+      verify_tls: true,
+      has_token: true,
+    },
+  ],
+  heartbeat_interval_sec: 60,
+  device_note: '',
+  public_ip_url: null,
+  embedded_server: { mode: 'off', port: 8787 },
+  server_url_overridden: false,
+};
+
+const withApi = (fake: FakeApi, ui: React.ReactNode) =>
+  render(<ApiProvider value={fake.api}>{ui}</ApiProvider>);
+
+describe('settings: profiles', () => {
+  it('adds a profile and sends its token to the keyring channel, never into the profile', async () => {
+    const fake = fakeApi({
+      'settings.get': async () => ok(view),
+      'settings.update': async () => ok(view),
+      'settings.setProfileToken': async () => ok({ profile: 'staging', has_token: true }),
+    });
+    withApi(fake, <ProfilesSection />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Add profile' }));
+    await userEvent.type(screen.getByLabelText('Name'), 'staging');
+    await userEvent.clear(screen.getByLabelText('Base URL'));
+    await userEvent.type(screen.getByLabelText('Base URL'), 'http://10.0.0.5:8080');
+    await userEvent.click(screen.getByLabelText(/Verify TLS/));
+    await userEvent.type(screen.getByLabelText(/API token/), 's3cret-token');
+    await userEvent.click(screen.getByRole('button', { name: 'Save profile' }));
+    await waitFor(() => expect(fake.calls.some((c) => c.channel === 'settings.setProfileToken')).toBe(true));
+    const update = fake.calls.find((c) => c.channel === 'settings.update')?.input as SettingsView;
+    expect(update.profiles).toEqual([
+      { name: 'production', base_url: 'https://srv.example', timeout: 20, retries: 3, verify_tls: true },
+      { name: 'staging', base_url: 'http://10.0.0.5:8080', timeout: 20, retries: 3, verify_tls: false },
+    ]);
+    expect(JSON.stringify(update)).not.toContain('s3cret-token');
+    expect(fake.calls.find((c) => c.channel === 'settings.setProfileToken')?.input).toEqual({
+      profile: 'staging',
+      token: 's3cret-token',
+    });
+  });
+
+  it('refuses a second profile with an existing name ("production")', async () => {
+    const fake = fakeApi({ 'settings.get': async () => ok(view) });
+    withApi(fake, <ProfilesSection />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Add profile' }));
+    await userEvent.type(screen.getByLabelText('Name'), 'production');
+    await userEvent.click(screen.getByRole('button', { name: 'Save profile' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('already exists');
+    expect(fake.calls.some((c) => c.channel === 'settings.update')).toBe(false);
+  });
+});
+
+describe('settings: embedded server', () => {
+  const status = {
+    mode: 'off' as const,
+    port: 8787,
+    running: false,
+    url: null,
+    agent_points_here: false,
+    started_at: null,
+    last_error: null,
+    admin_available: false,
+  };
+
+  it('warns before LAN mode and sends confirm_lan only after the operator ticks the warning', async () => {
+    const fake = fakeApi({
+      'server.status': async () => ok(status),
+      'server.configure': async () => ok({ ...status, mode: 'lan', running: true }),
+    });
+    withApi(fake, <EmbeddedServerSection />);
+    await userEvent.click(await screen.findByLabelText('On for the local network (LAN)'));
+    const warning = screen.getByRole('alert');
+    expect(warning.textContent).toContain('every machine on your network');
+    const apply = screen.getByRole('button', { name: 'Apply' }) as HTMLButtonElement;
+    expect(apply.disabled).toBe(true);
+    await userEvent.click(within(warning).getByLabelText(/I understand/));
+    await userEvent.click(apply);
+    await waitFor(() =>
+      expect(fake.calls.find((c) => c.channel === 'server.configure')?.input).toEqual({
+        mode: 'lan',
+        port: 8787,
+        confirm_lan: true,
+      }),
+    );
+  });
+
+  it('rejects a privileged port ("80")', async () => {
+    withApi(fakeApi({ 'server.status': async () => ok(status) }), <EmbeddedServerSection />);
+    await userEvent.click(await screen.findByLabelText('On for this machine only (127.0.0.1)'));
+    await userEvent.clear(screen.getByLabelText('Port'));
+    await userEvent.type(screen.getByLabelText('Port'), '80');
+    expect(screen.getByText('Use a port between 1024 and 65535.')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Apply' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('settings: log viewer', () => {
+  const line = (level: LogLine['level'], msg: string): LogLine => ({
+    time: '2026-11-22T05:00:00.000Z',
+    level,
+    name: 'device',
+    msg,
+  });
+
+  it('asks for the last 500 lines at the chosen level and shows them', async () => {
+    const fake = fakeApi({
+      'logs.tail': async (input) =>
+        ok({
+          lines:
+            (input as { level: string }).level === 'error'
+              ? [line('error', 'heartbeat failed')]
+              : [line('info', 'registered'), line('error', 'heartbeat failed')],
+          file: '/data/logs/app.log',
+        }),
+    });
+    withApi(fake, <LogViewer />);
+    expect((await screen.findByLabelText(/log lines/)).textContent).toContain('registered');
+    await userEvent.selectOptions(screen.getByLabelText('Minimum level'), 'error');
+    await waitFor(() => expect(screen.getByLabelText(/log lines/).textContent).not.toContain('registered'));
+    expect(fake.calls.filter((c) => c.channel === 'logs.tail').map((c) => c.input)).toEqual([
+      { lines: 500, level: 'info' },
+      { lines: 500, level: 'error' },
+    ]);
+  });
+
+  it('shows where the logs are when the folder cannot be opened (headless)', async () => {
+    withApi(
+      fakeApi({
+        'logs.tail': async () => ok({ lines: [], file: '/data/logs/app.log' }),
+        'app.openLogsFolder': async () => ok({ opened: false, path: '/data/logs' }),
+      }),
+      <LogViewer />,
+    );
+    await userEvent.click(await screen.findByRole('button', { name: 'Open logs folder' }));
+    expect((await screen.findByText(/cannot open folders/)).textContent).toContain('/data/logs');
+  });
+});
