@@ -7,10 +7,12 @@
  *    extrapolated to the default 60 s interval (target < 1 % of one core);
  *  - start-to-first-heartbeat: from agent.start() to the first acknowledged heartbeat, as the agent reports it
  *    (target < 500 ms); spawn-to-first-heartbeat (includes Node + tsx start-up) is printed for information.
- * The agent runs as shipped: our TypeScript bundled to one ESM file with esbuild (dependencies stay external, as
- * in the packaged app) under plain `node`; `--tsx` runs it through the tsx loader instead (+~30 MB RSS for the
- * loader and its compile cache, not part of the product). Secrets go to the OS keyring when a session bus exists
- * (unique service name, removed at the end), else to the opt-in encrypted file store; the JSON says which.
+ * The agent runs as shipped for headless stations: the dist/agent bundle of `npm run build:agent` (our code and its
+ * dependencies in one minified ESM file, native modules external) under `node` with the launcher's V8 flags
+ * (src-main/agent/v8-flags.ts). `--plain` runs the comparison: our code bundled, every dependency loaded from
+ * node_modules, V8's default flags. `--tsx` runs the source through the tsx loader (+~30 MB RSS for the loader,
+ * not part of the product). Secrets go to the OS keyring when a session bus exists (unique service name, removed
+ * at the end), else to the opt-in encrypted file store; the JSON says which.
  * Last line: one JSON object {"bench":"agent",...}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SettingsStore } from '../src-main/agent/settings/settings.js';
+import { IDLE_PROCESS_ENV, IDLE_PROCESS_V8_FLAGS } from '../src-main/agent/v8-flags.js';
+import { buildAgentBundle } from '../src-main/cli/build-agent.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(3),
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '60' },
     interval: { type: 'string', default: '1' },
     tsx: { type: 'boolean', default: false },
+    plain: { type: 'boolean', default: false },
   },
   strict: false,
 });
@@ -35,8 +40,12 @@ const root = join(import.meta.dirname, '..');
 const API_KEY = 'bench-agent-key-0123456789abcdef';
 const CLK_TCK = 100; // Linux USER_HZ
 
-function startChild(args: string[], env: NodeJS.ProcessEnv = {}, loader = true): ChildProcess {
-  return spawn(process.execPath, [...(loader ? ['--import', 'tsx'] : []), ...args], {
+function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs = ['--import', 'tsx'],
+): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,12 +82,16 @@ function procStats(pid: number): { rssMb: number; cpuMs: number } {
   return { rssMb: rssKb / 1024, cpuMs: (ticks * 1000) / CLK_TCK };
 }
 
-/** Bundles src-main/cli/agent.ts (deps external) next to node_modules so bare imports resolve. */
-async function bundleAgent(): Promise<string> {
-  const { build } = await import('esbuild');
+/**
+ * The agent as shipped (`npm run build:agent`: one minified bundle, natives external) into a bench cache dir, or
+ * with `--plain` our code alone bundled and every dependency loaded from node_modules (the comparison run).
+ */
+async function bundleAgent(plain: boolean): Promise<string> {
   const outDir = join(root, 'node_modules', '.cache', 'outpost-bench');
+  if (!plain) return buildAgentBundle(join(outDir, 'agent-dist'));
+  const { build } = await import('esbuild');
   mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, 'agent.mjs');
+  const outfile = join(outDir, 'agent-plain.mjs');
   await build({
     entryPoints: [join(root, 'src-main/cli/agent.ts')],
     bundle: true,
@@ -122,13 +135,19 @@ async function main(): Promise<void> {
 
     SettingsStore.open(agentDir, {}).update({ heartbeat_interval_sec: intervalS });
     const useTsx = Boolean(values.tsx);
-    const entry = useTsx ? 'src-main/cli/agent.ts' : await bundleAgent();
+    const plain = Boolean(values.plain);
+    const entry = useTsx ? 'src-main/cli/agent.ts' : await bundleAgent(plain);
+    // As shipped: the launcher's V8 flags and env (dist/agent/outpost-agent); --plain and --tsx: the defaults.
+    const nodeArgs = useTsx ? ['--import', 'tsx'] : plain ? [] : [...IDLE_PROCESS_V8_FLAGS];
     const g = [entry, '--server', url, '--data-dir', agentDir, ...(useKeyring ? [] : ['--secrets-file'])];
-    const agentEnv = { OUTPOST_KEYRING_SERVICE: keyringService };
+    const agentEnv = {
+      ...(useTsx || plain ? {} : IDLE_PROCESS_ENV),
+      OUTPOST_KEYRING_SERVICE: keyringService,
+    };
     const reg = startChild(
       [...g, 'register', '--token', created.token_code, '--device-key', created.device_key],
       agentEnv,
-      useTsx,
+      nodeArgs,
     );
     const regCode = await new Promise<number | null>((r) => reg.on('exit', r));
     if (regCode !== 0) throw new Error(`register failed with exit code ${regCode}`);
@@ -137,7 +156,7 @@ async function main(): Promise<void> {
     );
 
     const t0 = performance.now();
-    agent = startChild([...g, '--json', 'run'], agentEnv, useTsx);
+    agent = startChild([...g, '--json', 'run'], agentEnv, nodeArgs);
     const first = JSON.parse(
       await waitForLine(agent, (l) => l.includes('"event":"first_heartbeat"'), 'first heartbeat'),
     ) as { ms_since_start: number; latency_ms: number };
@@ -168,12 +187,18 @@ async function main(): Promise<void> {
     const exitCode = await new Promise<number | null>((r) => agent!.on('exit', r));
     agent = null;
     // Removes the device secret from the keyring (and device_info.json) again.
-    const unreg = startChild([...g, 'unregister'], agentEnv, useTsx);
+    const unreg = startChild([...g, 'unregister'], agentEnv, nodeArgs);
     await new Promise((r) => unreg.on('exit', r));
 
     const result = {
       bench: 'agent',
-      runtime: useTsx ? 'node + tsx loader' : 'node (esbuild bundle, deps external)',
+      runtime: useTsx
+        ? 'node + tsx loader'
+        : plain
+          ? 'node, our code bundled, deps from node_modules, V8 defaults'
+          : `dist/agent bundle, node ${IDLE_PROCESS_V8_FLAGS.join(' ')}, ${Object.entries(IDLE_PROCESS_ENV)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`,
       secrets: useKeyring ? 'keyring' : 'encrypted-file',
       duration_s: round(windowMs / 1000, 1),
       interval_s: intervalS,

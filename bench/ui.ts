@@ -5,17 +5,18 @@
  *   `performance.getEntriesByName('first-contentful-paint')`; median of N runs (first run reported apart: cold);
  * - idle RSS of the headless agent + its embedded server together (target ≤ 150 MB): the server switched on
  *   through the bridge (`server.configure` local), then 10 s idle, RSS of the agent process tree from /proc.
- *   Measured twice: as compiled JS (tsc → dist/bench-ui, what an installed app runs; the headline figure) and
- *   under tsx (what `npm run agent -- --ui` runs from a checkout; the tsx loader adds its own memory).
+ *   Measured twice: as shipped (the `npm run build:agent` bundle under node with the idle-process V8 flags; the
+ *   headline figure) and under tsx (what `npm run agent -- --ui` runs from a checkout; the loader adds memory).
  * Human lines first, one JSON object last.
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
+import { IDLE_PROCESS_ENV, IDLE_PROCESS_V8_FLAGS } from '../src-main/agent/v8-flags.js';
+import { buildAgentBundle } from '../src-main/cli/build-agent.js';
 import { startAgentUi, type AgentUi } from '../tests/e2e/lib/agent-ui.js';
 import { browserSkipReason, launchBrowser } from '../tests/e2e/lib/browser.js';
 
@@ -161,24 +162,18 @@ try {
   await agent.stop();
 }
 
-// 3. RSS as compiled JS: the same agent CLI (`agent --ui`) after tsc, as an installed app would run it.
-const out = join(root, 'dist/bench-ui');
-const tsc = spawnSync(
-  process.execPath,
-  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out],
-  { stdio: 'inherit' },
-);
-if (tsc.status !== 0) console.log('tsc reported errors; measuring what it emitted');
-const entry = join(out, 'src-main/cli/agent.js');
+// 3. RSS as shipped: the agent bundle of `npm run build:agent` (`agent --ui`) under node with the launcher's V8
+// flags and env; the embedded server child it forks is the bundle's server-child.js (fork-server.ts passes the same flags).
+const entry = await buildAgentBundle(join(root, 'node_modules/.cache/outpost-bench/ui-dist'));
 const compiled = await startAgentUi({
   entry,
-  nodeArgs: [],
-  env: { OUTPOST_LOG_LEVEL: 'info' },
+  nodeArgs: [...IDLE_PROCESS_V8_FLAGS],
+  env: { ...IDLE_PROCESS_ENV, OUTPOST_LOG_LEVEL: 'info' },
   args: ['--secrets-file'],
 });
 try {
   await embeddedServerOn(compiled);
-  result.idle_rss_mb = await idleRss(compiled, 'compiled JS');
+  result.idle_rss_mb = await idleRss(compiled, 'dist/agent bundle');
   result.target_idle_rss_mb = 150;
 } finally {
   await compiled.stop();

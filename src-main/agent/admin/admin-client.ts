@@ -11,7 +11,10 @@ import type {
   ChannelInput,
   DeviceToken,
 } from '../../../src-shared/ipc/channels.js';
+import http from 'node:http';
+import axios, { type AxiosInstance } from 'axios';
 import { AgentError } from '../errors.js';
+import { USER_AGENT } from '../http/client.js';
 import { HeartbeatSampler } from './stats-sampler.js';
 
 export interface AdminEndpoint {
@@ -26,11 +29,22 @@ const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 
 export class AdminClient {
   readonly sampler: HeartbeatSampler;
+  private readonly http: AxiosInstance;
 
   constructor(
     private readonly endpoint: () => Promise<AdminEndpoint | null>,
-    private readonly timeoutMs = 10_000,
+    timeoutMs = 10_000,
   ) {
+    // Loopback only: no proxy from the environment, keep-alive to the one server, raw text (parsed above).
+    this.http = axios.create({
+      timeout: timeoutMs,
+      proxy: false,
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      headers: { 'User-Agent': USER_AGENT },
+    });
     this.sampler = new HeartbeatSampler({
       fetchText: (path) => this.text(path),
       devices: () => this.listDevices(),
@@ -113,18 +127,28 @@ export class AdminClient {
     return ep;
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+  /**
+   * One request to the embedded server; any HTTP status resolves (the caller maps it). Through axios like the
+   * rest of the agent (issue 3), not the global fetch: fetch would load Node's undici (~13 MB of RSS) into an
+   * agent that otherwise never needs it.
+   */
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; text: string }> {
     const ep = await this.require();
     try {
-      return await fetch(`${ep.url}${path}`, {
+      const res = await this.http.request<string>({
         method,
+        url: `${ep.url}${path}`,
         headers: {
           'x-api-key': ep.apiKey,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        data: body === undefined ? undefined : JSON.stringify(body),
       });
+      return { status: res.status, text: typeof res.data === 'string' ? res.data : '' };
     } catch {
       throw new AgentError(
         'NETWORK_ERROR',
@@ -137,11 +161,11 @@ export class AdminClient {
     const res = await this.request(method, path, body);
     let json: unknown = null;
     try {
-      json = await res.json();
+      json = JSON.parse(res.text);
     } catch {
       // non-JSON answer: handled below
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status >= 300) {
       const e = obj(json);
       const code = str(e.code) ?? (res.status === 404 ? 'NOT_FOUND' : 'SERVER_ERROR');
       const message = str(e.error) ?? str(e.message) ?? `Server answered HTTP ${res.status}`;
@@ -152,8 +176,10 @@ export class AdminClient {
 
   private async text(path: string): Promise<string> {
     const res = await this.request('GET', path);
-    if (!res.ok) throw new AgentError('SERVER_ERROR', `Server answered HTTP ${res.status}`);
-    return res.text();
+    if (res.status < 200 || res.status >= 300) {
+      throw new AgentError('SERVER_ERROR', `Server answered HTTP ${res.status}`);
+    }
+    return res.text;
   }
 }
 

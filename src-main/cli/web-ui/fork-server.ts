@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ServerSpawner, SpawnedServer } from '../../agent/admin/embedded-server.js';
 import { createLogger } from '../../agent/logging/logger.js';
+import { IDLE_PROCESS_ENV, IDLE_PROCESS_V8_FLAGS } from '../../agent/v8-flags.js';
 
 const log = createLogger('embedded-server');
 const READY = /listening on (http:\/\/\S+)/;
@@ -25,21 +26,18 @@ function tsxLoader(): string {
 }
 
 /**
- * V8 flags for the embedded server child only (issue 6: agent + embedded server idle ≤ 150 MB). V8's young
- * generation grows to 16 MB semi-spaces during start-up (route and schema compilation) and keeps them while the
- * process idles: ~8 MB of RSS. Capping the semi-space at 1 MB measured 88 → 80 MB idle for the server child.
- * The cost is more frequent scavenges under load, which an embedded server for one site's agents never sees.
- * The standalone server CLI (`npm run server`, bench/heartbeat.ts) does not go through here and keeps V8's
- * defaults for throughput.
+ * The embedded server child idles for one site's agents: it runs with the idle-process V8 flags (young generation
+ * capped, V8's memory-over-speed mode, a fixed malloc mmap threshold; see agent/v8-flags.ts). The standalone server
+ * CLI (`npm run server`, bench/heartbeat.ts) does not go through here and keeps V8's defaults for throughput.
+ * From source the child is server-child.ts under tsx; in the agent bundle (dist/agent, `npm run build:agent`) it is
+ * the server-child.js built next to it.
  */
-export const EMBEDDED_SERVER_V8_FLAGS = ['--max-semi-space-size=1'];
-
 export function serverScript(): { file: string; execArgv: string[] } {
   const ts = fileURLToPath(new URL('./server-child.ts', import.meta.url));
-  if (existsSync(ts)) return { file: ts, execArgv: [...EMBEDDED_SERVER_V8_FLAGS, '--import', tsxLoader()] };
+  if (existsSync(ts)) return { file: ts, execArgv: [...IDLE_PROCESS_V8_FLAGS, '--import', tsxLoader()] };
   return {
     file: fileURLToPath(new URL('./server-child.js', import.meta.url)),
-    execArgv: [...EMBEDDED_SERVER_V8_FLAGS],
+    execArgv: [...IDLE_PROCESS_V8_FLAGS],
   };
 }
 
@@ -47,7 +45,12 @@ export function forkServerSpawner(opts: { onNotice?: (line: string) => void } = 
   return ({ host, port, dataDir, env }): SpawnedServer => {
     const { file, execArgv } = serverScript();
     const child = fork(file, ['--host', host, '--port', String(port), '--data-dir', dataDir], {
-      env: { ...process.env, OUTPOST_LOG_LEVEL: process.env.OUTPOST_LOG_LEVEL ?? 'warn', ...env },
+      env: {
+        ...IDLE_PROCESS_ENV,
+        ...process.env,
+        OUTPOST_LOG_LEVEL: process.env.OUTPOST_LOG_LEVEL ?? 'warn',
+        ...env,
+      },
       execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

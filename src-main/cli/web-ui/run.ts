@@ -15,11 +15,15 @@ import { settingsPath } from '../../agent/settings/settings.js';
 import { startWebUi, type WebUi } from './bridge-server.js';
 import { forkServerSpawner } from './fork-server.js';
 
-/** The project root, from source (src-main/cli/web-ui) or from the tsc output (dist/src-main/cli/web-ui). */
+/**
+ * The project root, from source (src-main/cli/web-ui), the tsc output (dist/src-main/cli/web-ui) or the agent
+ * bundle (dist/agent): the nearest ancestor with a package.json and a source tree or a built renderer.
+ */
 function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src-main'))) return dir;
+    const marker = existsSync(join(dir, 'src-main')) || existsSync(join(dir, 'dist/renderer'));
+    if (existsSync(join(dir, 'package.json')) && marker) return dir;
     dir = dirname(dir);
   }
   return fileURLToPath(new URL('../../../', import.meta.url));
