@@ -7,6 +7,7 @@ import { utilityProcess } from 'electron';
 import { createInterface } from 'node:readline';
 import type { ServerSpawner, SpawnedServer } from '../agent/admin/embedded-server.js';
 import { createLogger } from '../agent/logging/logger.js';
+import { IDLE_PROCESS_ENV, IDLE_PROCESS_V8_FLAGS } from '../agent/v8-flags.js';
 
 const log = createLogger('embedded-server');
 const READY = /listening on (http:\/\/\S+)/;
@@ -20,7 +21,14 @@ export function utilityServerSpawner(opts: {
       opts.script,
       ['--host', host, '--port', String(port), '--data-dir', dataDir],
       {
-        env: { ...process.env, OUTPOST_LOG_LEVEL: process.env.OUTPOST_LOG_LEVEL ?? 'warn', ...env },
+        env: {
+          ...IDLE_PROCESS_ENV,
+          ...process.env,
+          OUTPOST_LOG_LEVEL: process.env.OUTPOST_LOG_LEVEL ?? 'warn',
+          ...env,
+        },
+        // The same idle-process flags as the headless fork (agent/v8-flags.ts).
+        execArgv: [...IDLE_PROCESS_V8_FLAGS],
         stdio: 'pipe',
         serviceName: 'Outpost embedded server',
       },
