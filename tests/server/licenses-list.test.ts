@@ -182,6 +182,16 @@ describe('licenses list', () => {
     });
   }
 
+  it('1-2 character terms of any kind (gram index or LIKE fallback) answer 200, never an error', async () => {
+    const raw = ['%ED%A0%80', '%FF', '%C3']; // invalid UTF-8 (a lone surrogate, stray bytes), as sent
+    const terms = ['\u0000', 'a\u0000', '"*', '%_', '\\%', "''", '""', 'ü', '😀', '*"', 'x'];
+    for (const q of [...terms.map(encodeURIComponent), ...raw]) {
+      const r = await list(`?search=${q}&limit=100`);
+      expect(r.status).toBe(200);
+      expect(r.body.data.pagination.total).toBeGreaterThanOrEqual(r.body.data.licenses.length);
+    }
+  });
+
   it('after all that, the table is intact', async () => {
     expect((await list('')).body.data.pagination.total).toBe(23);
   });

@@ -1,6 +1,7 @@
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { licensesMigration } from './licenses.js';
+import { licensesSearchMigration } from './licenses-search.js';
 import { pluginsMigration } from './plugins.js';
 import { syncMigration } from './sync.js';
 
@@ -33,4 +34,5 @@ export const migrations: Migration[] = [
   pluginsMigration,
   syncMigration,
   licensesMigration,
+  licensesSearchMigration,
 ];
