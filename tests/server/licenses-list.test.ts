@@ -183,8 +183,21 @@ describe('licenses list', () => {
   }
 
   it('1-2 character terms of any kind (gram index or LIKE fallback) answer 200, never an error', async () => {
-    const raw = ['%ED%A0%80', '%FF', '%C3']; // invalid UTF-8 (a lone surrogate, stray bytes), as sent
-    const terms = ['\u0000', 'a\u0000', '"*', '%_', '\\%', "''", '""', 'ü', '😀', '*"', 'x'];
+    const raw = ['%ED%A0%80', '%FF', '%C3', 'Annual%00license', 'ab%ED%A0%80cd']; // invalid UTF-8, NUL, as sent
+    const terms = [
+      '\u0000',
+      'a\u0000',
+      '"*',
+      '%_',
+      '\\%',
+      "''",
+      '""',
+      'ü',
+      '😀',
+      '*"',
+      'x',
+      'Disc\u0000ount',
+    ];
     for (const q of [...terms.map(encodeURIComponent), ...raw]) {
       const r = await list(`?search=${q}&limit=100`);
       expect(r.status).toBe(200);

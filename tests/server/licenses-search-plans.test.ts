@@ -74,6 +74,20 @@ describe('licenses search plans at 2,600 rows', () => {
     expect(rareProbe(term, () => 10, 2600)).toBeNull(); // every trigram rare: the phrase reads short lists
     expect(rareProbe(term, () => 2600, 2600)).toBeNull(); // every trigram common: nothing to probe with
     expect(rareProbe([...'Zebra'], df({ zeb: 5 }), 2600)).toBeNull(); // short terms keep the phrase
+    // Re-checked in memory: the leftmost and rightmost rare trigrams, counted from each end; all rare is fine.
+    const seen: string[] = [];
+    const spy = (counts: Record<string, number>) => (t: string) => {
+      seen.push(t);
+      return counts[t.toLowerCase()] ?? 100_000;
+    };
+    expect(rareProbe([...'Enterprise'], spy({ ent: 900, erp: 800, ris: 950, ise: 990 }), 100_000, true)).toBe(
+      '"Ent" AND "ise"',
+    );
+    expect(seen).toEqual(['Ent', 'ise']);
+    seen.length = 0;
+    expect(rareProbe(term, spy({ lic: 9 }), 100_000, true)).toBe('"lic"');
+    expect(seen).toEqual(['Zeb', 'ra ', 'lic', 'uux', 'Quu', 'or ', 'e f', 'ens', 'lic']);
+    expect(rareProbe(term, () => 2600, 2600, true)).toBeNull(); // no rare trigram: the phrase
   });
 
   it('a phrase of common and rare trigrams matches whole (not the rows holding both rare words apart)', async () => {

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LicenseListFilter, LicensesRepo } from '../../src-main/server/store/licenses-repo.js';
 import { migrate, openDatabase, type Db } from '../../src-main/server/store/sqlite/db.js';
 import { asciiLower, gramQuery } from '../../src-main/server/store/sqlite/licenses-search.js';
-import { sqliteLicenses } from '../../src-main/server/store/sqlite/licenses.js';
+import { licenseLister } from '../../src-main/server/store/sqlite/licenses-list.js';
+import { TEXT_LOG_WINDOW } from '../../src-main/server/store/sqlite/licenses-mirror.js';
+import { LICENSE_SELECT, sqliteLicenses } from '../../src-main/server/store/sqlite/licenses.js';
 import { migrations } from '../../src-main/server/store/sqlite/migrations.js';
 
 /**
@@ -189,7 +195,16 @@ describe('licenses search: 1-2 character terms and phrase re-checks (migration 6
   });
 
   it('a term SQLite would cut short (NUL) or an ill-formed one (lone surrogate) keeps the LIKE scan, no error', async () => {
-    for (const search of ['\u0000', 'a\u0000', '\uD800', '\uDC00x', 'x\uD800'])
+    for (const search of [
+      '\u0000',
+      'a\u0000',
+      '\uD800',
+      '\uDC00x',
+      'x\uD800',
+      'Plan\u0000 3',
+      'for\uD800 c1',
+      '\u0000\u0000\u0000',
+    ])
       await expectSame(db, repo, { search });
   });
 
@@ -241,5 +256,180 @@ describe('licenses search: 1-2 character terms and phrase re-checks (migration 6
         .pluck()
         .get(),
     ).toBe(0);
+  });
+});
+
+/**
+ * Migration 7 (licenses-mirror.ts): candidates of the probe plans re-checked against the in-process copy of
+ * licenses_text instead of SQL LIKE. Forced on (no minimum candidate count) and compared with the LIKE query, with
+ * writes from this repo and from another connection between searches, and past the change-log window.
+ */
+describe('licenses search: the in-process text mirror (migration 7)', () => {
+  let dir: string;
+  let db: Db;
+  let other: Db;
+  let repo: LicensesRepo;
+  let lister: ReturnType<typeof licenseLister>;
+  const KEYS = ['PROGRAN3-2025-AbCdEf-GhIjKl', 'PROGRAN3-2025-ZZ9zz9-QQ1qq1', 'PROGRAN3-2025-AbCdEf-GhIjKm'];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'outpost-lic-mirror-'));
+    db = openDatabase(join(dir, 'server.db'));
+    migrate(
+      db,
+      migrations.filter((m) => m.version < 7),
+    );
+    insertRows(db, 1500); // written before migration 7: found by the first build, not through the log
+    migrate(db, migrations);
+    insertRows(db, 1500, 1500);
+    const ins = db.prepare(
+      `INSERT INTO licenses (id, license_key, duration_days, max_machines, status, description, created_at,
+         updated_at) VALUES (?, ?, 30, 1, 'generated', ?, ?, ?)`,
+    );
+    const special: Array<[string, unknown]> = [
+      [KEYS[0]!, 'Plan 3 for c1 exact key row'],
+      [KEYS[1]!, null],
+      [KEYS[2]!, 'Plan 3 for c1\u0000 hidden after NUL Plan 5 for c9'], // LIKE stops at NUL
+      ['PROGRAN3-NUL\u0000Plan 5 for c9', 'key with NUL'],
+      ['BLOB-DESC-1', Buffer.from('Plan 3 for c1 as a blob')], // not TEXT: re-checked in SQL
+      ['FFFD-DESC-1', 'Plan 3 for c1 \uFFFD replacement'],
+      ['KELVIN-1', 'Plan 3 for c1 \u212Aelvin and \u017Fign'],
+    ];
+    for (const [key, desc] of special) ins.run(randomUUID(), key, desc, NOW, NOW);
+    // Invalid UTF-8 written by another client: a text value decoded as U+FFFD by the driver.
+    db.prepare(
+      `INSERT INTO licenses (id, license_key, duration_days, max_machines, status, description, created_at,
+         updated_at) VALUES (?, 'BADUTF8-1', 30, 1, 'generated', CAST(X'506C616E20332066FF7220633120' AS TEXT), ?, ?)`,
+    ).run(randomUUID(), NOW, NOW);
+    repo = sqliteLicenses(db, { mirrorMinCandidates: 0 });
+    lister = licenseLister(db, LICENSE_SELECT, { mirrorMinCandidates: 0 });
+    other = new Database(join(dir, 'server.db'));
+    other.pragma('busy_timeout = 5000');
+  });
+  afterAll(() => {
+    other.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const PROBED = [
+    'Plan 3 for c1',
+    'plan 3 FOR C12',
+    'Plan 3 for c1%',
+    'Plan _ for c1',
+    'Plan 5 for c9',
+    'hidden after NUL',
+    'Discount 100% off',
+    "O'Brien's studio",
+    'say "hello"',
+    'back\\slash and',
+    '\\\\ double',
+    'snake_case customer',
+    'Müller GmbH',
+    'MÜLLER AG',
+    '😀 smile 😀',
+    'for c2999 (#110963)',
+    '3 for c1 exact',
+    'Plan 3 for c1 \uFFFD',
+    'Plan 3 f\uFFFDr c1',
+    'Plan 3 for c1 as a blob',
+    'Plan 3 for c1 kelvin',
+    'Plan 3 for c1 Kelvin',
+    'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    'zzzz not here at all',
+    ...KEYS,
+    ...KEYS.map((k) => k.toLowerCase()),
+    'NUL\u0000Plan 5 for c9',
+    'AbCdEf-GhIjKl',
+  ];
+  const sweep = async () => {
+    for (const search of PROBED) {
+      await expectSame(db, repo, { search });
+      await expectSame(db, repo, { search, offset: 3, limit: 4, sort: 'updated_at', order: 'asc' });
+    }
+  };
+
+  it('answers as LIKE does for probed phrases and keys (NUL, BLOB, U+FFFD, invalid UTF-8, metacharacters)', async () => {
+    await sweep();
+    lister({ limit: 5, offset: 0, sort: 'created_at', order: 'desc', now: NOW, search: 'Plan 3 for c1' });
+    expect(lister.mirror.built).toBe(true);
+    expect(lister.mirror.stats.rows).toBeGreaterThan(3000);
+    for (const search of [
+      'Plan 3 for c1',
+      'Plan 3 for c1 as a blob',
+      'Plan 3 f\uFFFDr c1',
+      'hidden after NUL',
+    ]) {
+      const { ref, filter } = compare(db, repo, { search });
+      const got = lister({ ...filter, search });
+      expect({ search, total: got.total }).toEqual({ search, total: ref.length });
+    }
+  });
+
+  it('keeps up with writes from this repo and from another connection between searches', async () => {
+    const builds = lister.mirror.stats.builds;
+    const created = await repo.create({
+      id: randomUUID(),
+      license_key: 'PROGRAN3-2025-NeWnEw-KeYkEy',
+      duration_days: 30,
+      max_machines: 1,
+      description: 'Plan 3 for c1 created here',
+      now: NOW,
+    });
+    await sweep();
+    await expectSame(db, repo, { search: 'Plan 3 for c1 created here' });
+    await repo.update(created.id, { description: 'Plan 9 for c7 edited here' }, NOW);
+    await expectSame(db, repo, { search: 'Plan 3 for c1 created' });
+    await expectSame(db, repo, { search: 'Plan 9 for c7 edited' });
+    // Another connection (another process, the CLI): insert, edit, key change, delete, a rolled-back write.
+    other
+      .prepare(
+        `INSERT INTO licenses (id, license_key, duration_days, max_machines, status, description, created_at,
+           updated_at) VALUES (?, 'OTHER-CONN-1', 30, 1, 'generated', 'Plan 3 for c1 from elsewhere', ?, ?)`,
+      )
+      .run(randomUUID(), NOW, NOW);
+    other.prepare(`UPDATE licenses SET description = 'gone' WHERE description LIKE 'Plan 3 for c12%'`).run();
+    other
+      .prepare(`UPDATE licenses SET license_key = 'PROGRAN3-2025-MoVeDd-KeYkEy' WHERE id = ?`)
+      .run(created.id);
+    other.prepare(`DELETE FROM licenses WHERE license_key = ?`).run(KEYS[0]);
+    expect(() =>
+      other.transaction(() => {
+        other.prepare(`UPDATE licenses SET description = 'Plan 3 for c1 rolled back' WHERE rid < 50`).run();
+        throw new Error('rollback');
+      })(),
+    ).toThrow('rollback');
+    await sweep();
+    for (const search of [
+      'Plan 3 for c1 from elsewhere',
+      'Plan 3 for c12',
+      'PROGRAN3-2025-MoVeDd-KeYkEy',
+      'PROGRAN3-2025-NeWnEw-KeYkEy',
+      'Plan 3 for c1 rolled back',
+    ]) {
+      await expectSame(db, repo, { search });
+      const { ref, filter } = compare(db, repo, { search });
+      expect(lister({ ...filter, search }).total).toBe(ref.length);
+    }
+    expect(lister.mirror.stats.builds).toBe(builds); // caught up through the log, no rebuild
+    expect(lister.mirror.stats.patches).toBeGreaterThan(0);
+  });
+
+  it('rebuilds when more changes than the log window happened since the last search', async () => {
+    const builds = lister.mirror.stats.builds;
+    lister({ limit: 5, offset: 0, sort: 'created_at', order: 'desc', now: NOW, search: 'Plan 3 for c1' });
+    other.transaction(() => {
+      const upd = other.prepare('UPDATE licenses SET description = ? WHERE rid = ?');
+      for (let round = 0; round < 4; round++)
+        for (let rid = 1; rid <= 3000; rid++)
+          upd.run(`Plan ${(rid + round) % 9} for c${rid} round ${round}`, rid);
+    })();
+    expect(other.prepare('SELECT COUNT(*) FROM licenses_text_log').pluck().get()).toBe(TEXT_LOG_WINDOW);
+    await sweep();
+    for (const search of ['Plan 3 for c1 round 3', 'Plan 4 for c1 round 3', 'round 2']) {
+      await expectSame(db, repo, { search });
+      const { ref, filter } = compare(db, repo, { search });
+      expect(lister({ ...filter, search }).total).toBe(ref.length);
+    }
+    expect(lister.mirror.stats.builds).toBe(builds + 1);
   });
 });

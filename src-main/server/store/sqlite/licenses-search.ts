@@ -4,9 +4,10 @@ import type { Migration } from './db.js';
  * SQL for the gram tokens of one text value `x`: for every character, the hex of it and its successor (a bigram;
  * the last character alone), ASCII-lowercased as LIKE folds case, space-separated. Pure SQL so that triggers work
  * for every connection (no application function): json_each over `[0,0,…]` numbers the characters (triggers
- * cannot use a CTE), `substr` counts characters, `hex` gives the UTF-8 bytes. NULL for NULL.
+ * cannot use a CTE), `substr` counts characters, `hex` gives the UTF-8 bytes. NULL for NULL. Also used by
+ * migration 7 (licenses-mirror.ts), which recreates the triggers below with a change log.
  */
-const gramsOf = (x: string) =>
+export const gramsOf = (x: string) =>
   `(SELECT group_concat(hex(lower(substr(${x}, j.key + 1, 2))), ' ')
      FROM json_each('[' || substr(replace(hex(zeroblob(length(${x}))), '00', '0,'), 1, 2 * length(${x}) - 1) || ']') j)`;
 

@@ -91,12 +91,14 @@ export const licensesMigration: Migration = {
 const DAY_MS = 86_400_000;
 const plusDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY_MS).toISOString();
 
-const SELECT = `SELECT l.id, l.license_key, l.duration_days, l.max_machines, l.status, l.description, l.user_id,
+/** The full row of `GET /api/licenses` (exported for the lister's tests). */
+export const LICENSE_SELECT = `SELECT l.id, l.license_key, l.duration_days, l.max_machines, l.status, l.description, l.user_id,
     l.activated_at, l.expires_at, l.created_at, l.updated_at, u.email AS user_email, u.name AS user_name,
     (SELECT COUNT(*) FROM activations a WHERE a.license_id = l.id) AS machines
   FROM licenses l LEFT JOIN license_users u ON u.id = l.user_id`;
 
-export function sqliteLicenses(db: Db): LicensesRepo {
+export function sqliteLicenses(db: Db, opts: { mirrorMinCandidates?: number } = {}): LicensesRepo {
+  const SELECT = LICENSE_SELECT;
   const byId = db.prepare(`${SELECT} WHERE l.id = ?`);
   const byKey = db.prepare(`${SELECT} WHERE l.license_key = ?`);
   const insert = db.prepare(
@@ -127,7 +129,7 @@ export function sqliteLicenses(db: Db): LicensesRepo {
      WHERE id = @id`,
   );
 
-  const list = licenseLister(db, SELECT);
+  const list = licenseLister(db, SELECT, opts);
 
   const activateTx = db.transaction((a: ActivationInput): ActivationOutcome => {
     const lic = byKey.get(a.license_key) as LicenseRecord | undefined;

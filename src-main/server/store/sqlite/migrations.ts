@@ -1,6 +1,7 @@
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { licensesMigration } from './licenses.js';
+import { licensesTextLogMigration } from './licenses-mirror.js';
 import { licensesSearchMigration } from './licenses-search.js';
 import { pluginsMigration } from './plugins.js';
 import { syncMigration } from './sync.js';
@@ -35,4 +36,5 @@ export const migrations: Migration[] = [
   syncMigration,
   licensesMigration,
   licensesSearchMigration,
+  licensesTextLogMigration,
 ];
