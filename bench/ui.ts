@@ -10,7 +10,6 @@
  * Human lines first, one JSON object last.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -19,6 +18,7 @@ import { IDLE_PROCESS_ENV, IDLE_PROCESS_V8_FLAGS } from '../src-main/agent/v8-fl
 import { buildAgentBundle } from '../src-main/cli/build-agent.js';
 import { startAgentUi, type AgentUi } from '../tests/e2e/lib/agent-ui.js';
 import { browserSkipReason, launchBrowser } from '../tests/e2e/lib/browser.js';
+import { freePort } from '../tests/e2e/lib/free-port.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runsArg = process.argv.indexOf('--runs');
@@ -62,17 +62,6 @@ function treeRssKb(pid: number): { total: number; procs: { pid: number; cmd: str
   };
   visit(pid);
   return { total: procs.reduce((a, x) => a + x.rssKb, 0), procs };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 // 1. bundle size

@@ -3,7 +3,6 @@
  * this machine; Admin appears; the admin creates a device (its token shown once), the operator registers this
  * agent with that key and token on the Registration page, and Admin shows the device online.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentUi, type AgentUi } from './lib/agent-ui.js';
 import {
@@ -14,20 +13,9 @@ import {
   waitForTestId,
   type Browser,
 } from './lib/browser.js';
+import { freePort } from './lib/free-port.js';
 
 const skip = browserSkipReason();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(skip !== null)('admin console of the embedded server', () => {
   let agent: AgentUi;

@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { IDLE_PROCESS_ENV, IDLE_PROCESS_V8_FLAGS } from '../../src-main/agent/v8
 import { buildAgentBundle } from '../../src-main/cli/build-agent.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startAgentUi, type AgentUi } from './lib/agent-ui.js';
+import { freePort } from './lib/free-port.js';
 
 // Inside the project, so the bundle resolves its external packages (natives, systeminformation) from node_modules.
 const outDir = join(process.cwd(), 'node_modules', '.cache', `outpost-test-bundle-${process.pid}`);
@@ -38,17 +38,6 @@ function run(
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 /** Children of pid (Linux /proc), with their command lines. */

@@ -6,7 +6,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,19 +14,9 @@ import { EMBEDDED_API_KEY_ACCOUNT } from '../../src-main/agent/admin/embedded-se
 import { openSecretStore, SECRET_ACCOUNTS } from '../../src-main/agent/secrets/secret-store.js';
 import { startAgentUi, type AgentUi } from './lib/agent-ui.js';
 import { browserSkipReason, launchBrowser, screenshot, type Browser } from './lib/browser.js';
+import { freePort } from './lib/free-port.js';
 
 const skip = browserSkipReason();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 type Answer = { ok: boolean; value?: unknown; error?: { code: string; message: string } };
 
