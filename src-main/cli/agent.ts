@@ -96,6 +96,14 @@ async function main(argv: string[]): Promise<number> {
         keyringService: globals.keyringService,
         logging: { level: globals.logLevel },
       });
+      const bad = agent.settings.recovered;
+      if (bad) {
+        // Said where the operator looks, not only in the log: their edit was not applied.
+        process.stderr.write(
+          `outpost agent: ${bad.path} was corrupt (${bad.reason}): using default settings` +
+            `${bad.moved_to ? `; the bad file was kept as ${bad.moved_to}` : ''}\n`,
+        );
+      }
       return agent;
     },
     print: (line) => process.stdout.write(`${line}\n`),

@@ -1,6 +1,7 @@
 import { AgentError, describeError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import type { ServerClock } from '../time/server-clock.js';
 import { StationApiError, type StationApi } from '../station/station-api.js';
 import { tokenExpiry } from './jwt-claims.js';
 
@@ -31,6 +32,8 @@ export class AuthSession {
       secrets: SecretStore;
       api: () => StationApi;
       deviceId: string;
+      /** The token's exp is the server's statement in the server's time: judged against the server clock. */
+      clock: ServerClock;
       user: { get(): SessionUser | null; set(u: SessionUser | null): void };
       onChange?: (state: AuthState) => void;
     },
@@ -50,7 +53,11 @@ export class AuthSession {
     this.token = await this.opts.secrets.get(JWT_ACCOUNT);
     const exp = this.token ? tokenExpiry(this.token) : null;
     this.setState(
-      !this.token ? 'logged_out' : exp && exp.getTime() <= Date.now() ? 'login_needed' : 'logged_in',
+      !this.token
+        ? 'logged_out'
+        : exp && exp.getTime() <= this.opts.clock.now()
+          ? 'login_needed'
+          : 'logged_in',
     );
   }
 
@@ -93,7 +100,7 @@ export class AuthSession {
     await this.load();
     if (!this.token || this._state === 'login_needed') return null;
     const exp = tokenExpiry(this.token);
-    if (exp && exp.getTime() - Date.now() < REFRESH_BEFORE_MS) {
+    if (exp && exp.getTime() - this.opts.clock.now() < REFRESH_BEFORE_MS) {
       this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
       await this.refreshing;
     }
@@ -119,7 +126,8 @@ export class AuthSession {
       if (err instanceof StationApiError && err.kind === 'auth') this.loginNeeded('refresh refused');
       // Offline or server trouble: keep the old token while it is valid and try again next time.
       else log.warn({ err: describeError(err) }, 'token refresh failed; will retry');
-      if ((tokenExpiry(old)?.getTime() ?? Infinity) <= Date.now()) this.loginNeeded('token expired');
+      if ((tokenExpiry(old)?.getTime() ?? Infinity) <= this.opts.clock.now())
+        this.loginNeeded('token expired');
     }
   }
 
