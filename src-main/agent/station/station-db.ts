@@ -7,6 +7,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statfsSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -108,10 +109,17 @@ export function openStationDb(dataDir: string): StationDb {
   } catch (err) {
     db?.close();
     if (err instanceof AgentError) throw err;
+    // Opening a WAL database creates its -wal and -shm files: on a full disk that is the failure, not the file.
+    if (isStorageFull(err, dataDir)) {
+      throw new AgentError(
+        'STORAGE_FULL',
+        `The disk is full: station.db (${path}) cannot be opened. Free disk space on this station, then start again.`,
+      );
+    }
     const code = (err as { code?: string }).code ?? '';
     if (knownId) throw lostDb(path, knownId, `unreadable (${code || describeError(err)})`);
     throw new AgentError(
-      code === 'SQLITE_FULL' ? 'STORAGE_FULL' : 'STATION_DB_UNUSABLE',
+      'STATION_DB_UNUSABLE',
       `station.db (${path}) cannot be opened: ${describeError(err)}`,
     );
   }
@@ -180,17 +188,21 @@ export function stationDeviceId(db: StationDb): string {
 }
 
 /**
- * SQLite reports a full disk (or a reached max_page_count) as SQLITE_FULL; a write that failed for lack of space
- * deep in the VFS can also surface as an I/O error carrying ENOSPC. Either way nothing was committed.
+ * SQLite reports a full disk (or a reached max_page_count) as SQLITE_FULL; growing the WAL index of a database
+ * being opened fails as SQLITE_IOERR_SHMSIZE, and other writes as some SQLITE_IOERR: for those, the free space
+ * of the directory decides. Either way nothing was committed.
  */
-export function isStorageFull(err: unknown): boolean {
+export function isStorageFull(err: unknown, dir?: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
-  return (
-    code === 'SQLITE_FULL' ||
-    code === 'ENOSPC' ||
-    (code.startsWith('SQLITE_IOERR') && /ENOSPC|disk is full/i.test(String(e?.message)))
-  );
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'SQLITE_IOERR_SHMSIZE') return true;
+  if (!code.startsWith('SQLITE_IOERR') || !dir) return false;
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 export const STORAGE_FULL_MESSAGE =

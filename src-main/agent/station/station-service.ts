@@ -198,7 +198,7 @@ export class StationService {
     try {
       copy = this.store.recordCopy(clientId, uid);
     } catch (err) {
-      if (!isStorageFull(err)) throw err;
+      if (!isStorageFull(err, this.opts.dataDir)) throw err;
       // The transaction rolled back: no quota was taken and nothing was queued, so the reader may simply retry.
       log.error({ err: describeError(err) }, 'copy refused: disk full');
       throw new AgentError('STORAGE_FULL', STORAGE_FULL_MESSAGE);
