@@ -151,8 +151,8 @@ export class LicenseService {
     return status;
   }
 
-  /** Only inside exclusive(): it may move the pin's high-water mark. */
-  private async judgeOffline(): Promise<LicenseStatus> {
+  /** With `record` (only inside exclusive()) the pin's time high-water mark moves forward. */
+  private async judgeOffline(record = true): Promise<LicenseStatus> {
     const local = await this.readLocal();
     if (local.kind === 'none') return noneStatus();
     if (local.kind === 'damaged') {
@@ -172,7 +172,7 @@ export class LicenseService {
     // Never judge at a time earlier than one already seen: a clock set back must not revive an expiry.
     const at = Math.max(serverNow, pin.latest_seen_ms);
     const status = await offlineStatus(file, pin.public_key_pem, await this.fingerprint(), new Date(at));
-    if (serverNow > pin.latest_seen_ms + HIGH_WATER_STEP_MS) {
+    if (record && serverNow > pin.latest_seen_ms + HIGH_WATER_STEP_MS) {
       await this.pins.set({ ...pin, latest_seen_ms: serverNow });
     }
     return status;
@@ -265,7 +265,8 @@ export class LicenseService {
 
   /** The last verdict (offline judgement when none has been made yet). Never touches the network. */
   async status(): Promise<LicenseStatus> {
-    return this.last ?? this.exclusive(async () => this.publish(await this.judgeOffline()));
+    // Read-only, so it need not queue behind an online check that may be waiting on the network.
+    return this.last ?? this.publish(await this.judgeOffline(false));
   }
 
   /** Offline judgement, then the online check when the server is reachable. Concurrent calls share one run. */
