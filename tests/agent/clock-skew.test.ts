@@ -177,6 +177,15 @@ describe('station login judged by the server’s time', () => {
     expect(sync.status()).toMatchObject({ logged_in: true, login_needed: false });
     const report = await sync.syncNow();
     expect(report.pulled).toBe(1);
+    await sync.stop();
+    // An install from before clock.json (or with it deleted): nothing measured yet, so the skewed local clock
+    // alone does not declare the login dead; the next answer measures the clock and the sync goes through.
+    rmSync(clockFilePath(dataDir));
+    const unmeasured = station(srv.url, dataDir, secrets, skewed(ahead)(dataDir));
+    await unmeasured.ready();
+    expect(unmeasured.status()).toMatchObject({ logged_in: true });
+    expect((await unmeasured.syncNow()).pulled).toBe(1);
+    expect(JSON.parse(readFileSync(clockFilePath(dataDir), 'utf8')).offset_ms).toBeLessThan(-7 * DAY);
   });
 
   it('clock 2 days behind: the token is refreshed when the server’s time says less than a day is left', async () => {

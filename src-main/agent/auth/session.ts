@@ -51,14 +51,7 @@ export class AuthSession {
   async load(): Promise<void> {
     if (this.token !== undefined) return;
     this.token = await this.opts.secrets.get(JWT_ACCOUNT);
-    const exp = this.token ? tokenExpiry(this.token) : null;
-    this.setState(
-      !this.token
-        ? 'logged_out'
-        : exp && exp.getTime() <= this.opts.clock.now()
-          ? 'login_needed'
-          : 'logged_in',
-    );
+    this.setState(!this.token ? 'logged_out' : this.expired(this.token) ? 'login_needed' : 'logged_in');
   }
 
   async login(username: string, password: string): Promise<SessionUser> {
@@ -114,6 +107,15 @@ export class AuthSession {
     this.setState('login_needed');
   }
 
+  /**
+   * Expired by the server's clock. Before any answer has measured that clock, only the server can say: a station
+   * clock days ahead must not throw away a valid login (the next call measures the clock, or is refused with 401).
+   */
+  private expired(token: string): boolean {
+    const exp = tokenExpiry(token);
+    return exp !== null && this.opts.clock.measured && exp.getTime() <= this.opts.clock.now();
+  }
+
   private async refresh(): Promise<void> {
     const old = this.token;
     if (!old) return;
@@ -126,8 +128,7 @@ export class AuthSession {
       if (err instanceof StationApiError && err.kind === 'auth') this.loginNeeded('refresh refused');
       // Offline or server trouble: keep the old token while it is valid and try again next time.
       else log.warn({ err: describeError(err) }, 'token refresh failed; will retry');
-      if ((tokenExpiry(old)?.getTime() ?? Infinity) <= this.opts.clock.now())
-        this.loginNeeded('token expired');
+      if (this.expired(old)) this.loginNeeded('token expired');
     }
   }
 
