@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentEvents } from '../../src-main/agent/events.js';
+import { LicenseService } from '../../src-main/agent/license/license-service.js';
+import { openSecretStore, SECRET_ACCOUNTS } from '../../src-main/agent/secrets/secret-store.js';
+import { SettingsStore } from '../../src-main/agent/settings/settings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { uniqueService } from './device-helpers.js';
 
 interface Run {
   code: number | null;
@@ -148,6 +153,47 @@ describe('forged license certificate (own key planted in license.json)', { timeo
       expect((await status(dataDir, true)).state).toBe('invalid');
     } finally {
       srv = await startTestServer({ dataDir: srv.dataDir });
+    }
+  });
+});
+
+describe('the pin in the real OS keyring (Secret Service)', () => {
+  it('activation pins the key in the keyring; the forged file reads as modified; deactivation removes the pin', async () => {
+    const srv = await startTestServer();
+    const dataDir = mkdtempSync(join(tmpdir(), 'outpost-license-keyring-'));
+    const secrets = await openSecretStore({ dataDir, service: uniqueService('license') });
+    try {
+      const make = () =>
+        new LicenseService({
+          dataDir,
+          settings: SettingsStore.open(dataDir, { OUTPOST_SERVER_URL: srv.url }),
+          events: new AgentEvents(),
+          secrets,
+          fingerprint: async () => 'a'.repeat(64),
+          http: { retryBaseMs: 1 },
+        });
+      const gen = await srv.api(
+        'POST',
+        '/api/licenses/generate',
+        { duration_days: 30 },
+        { 'X-API-Key': srv.apiKey },
+      );
+      expect((await make().activate(gen.body.data.license_key as string, 'k@example.com')).state).toBe(
+        'active',
+      );
+      const pin = JSON.parse((await secrets.get(SECRET_ACCOUNTS.licensePin))!) as { public_key_pem: string };
+      const pk = (await srv.api('GET', '/api/licenses/public-key')).body.data as { public_key_pem: string };
+      expect(pin.public_key_pem).toBe(pk.public_key_pem);
+      await forge(dataDir);
+      const st = await make().status();
+      expect(st).toMatchObject({ state: 'invalid', expires_at: null });
+      expect(st.message).toContain('License file was modified');
+      await make().deactivate();
+      expect(await secrets.get(SECRET_ACCOUNTS.licensePin)).toBeNull();
+    } finally {
+      await secrets.delete(SECRET_ACCOUNTS.licensePin);
+      await srv.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
