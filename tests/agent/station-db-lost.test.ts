@@ -144,6 +144,27 @@ describe('station.db lost after the first start', () => {
     expect(refusal(dataDir).message).toContain('not a station database');
   });
 
+  it('a database written by a newer build → refused with "run that version", not a reset suggestion', async () => {
+    const { dataDir } = await usedStation();
+    const db = new Database(join(dataDir, 'station.db'));
+    db.prepare(
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'now')",
+    ).run();
+    db.close();
+    const err = refusal(dataDir);
+    expect(err.message).toContain('written by a newer version of Outpost');
+    expect(err.message).not.toContain('reset --confirm');
+  });
+
+  it('station-id unreadable (a directory) → refused; the database is not opened as if it were the first start', async () => {
+    const { dataDir } = await usedStation();
+    rmSync(stationIdPath(dataDir));
+    mkdirSync(stationIdPath(dataDir));
+    const err = refusal(dataDir);
+    expect(err.code).toBe('STATION_DB_UNUSABLE');
+    expect(err.message).toContain('station-id');
+  });
+
   it('another station’s database copied in → refused (two queues must not merge under one id)', async () => {
     const a = await usedStation();
     const b = await usedStation();

@@ -34,7 +34,16 @@ export function stationIdPath(dataDir: string): string {
 function readStationId(dataDir: string): string | null {
   const file = stationIdPath(dataDir);
   if (!existsSync(file)) return null;
-  const id = readFileSync(file, 'utf8').trim();
+  let id: string;
+  try {
+    id = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    // Not knowing whether this station has a history is not a reason to assume it has none.
+    throw new AgentError(
+      'STATION_DB_UNUSABLE',
+      `${file} (this station's device id) is unreadable (${describeError(err)}): restore it, or run \`agent station reset --confirm\` to start over.`,
+    );
+  }
   return id || null;
 }
 
