@@ -303,6 +303,16 @@ describe('agent license: offline validation from the certificate', () => {
     expect(st.message).toContain('License file was modified');
   });
 
+  it('a crash between writing license.json and finishing the pin (digest still pending) is not an edit', async () => {
+    const pin = JSON.parse(pinSnapshot) as { file_sha256: string };
+    // As left by a crash after the file was renamed into place but before the pin named it as current.
+    await base.secrets.set(
+      SECRET_ACCOUNTS.licensePin,
+      JSON.stringify({ ...pin, file_sha256: 'f'.repeat(64), pending_sha256: pin.file_sha256 }),
+    );
+    expect((await offline().svc.validate()).state).toBe('active');
+  });
+
   it('no pinned key in the secret store (keyring wiped, or license.json copied in) → not trusted offline', async () => {
     await base.secrets.delete(SECRET_ACCOUNTS.licensePin);
     const st = await offline().svc.validate();
