@@ -6,8 +6,8 @@ import type { AgentEvents } from '../events.js';
 import { createLogger } from '../logging/logger.js';
 import { RealtimeClient } from '../realtime/ws-client.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import { startNfcEndpoint, type NfcEndpoint } from './nfc-endpoint.js';
 import { clockFilePath, ServerClock } from '../time/server-clock.js';
+import { startNfcEndpoint, type NfcEndpoint } from './nfc-endpoint.js';
 import { StationApi } from './station-api.js';
 import {
   checkpoint,
