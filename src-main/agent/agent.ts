@@ -62,7 +62,15 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const events = new AgentEvents();
   // One estimate of the server's time for everything that judges server-issued expiries.
   const clock = opts.clock ?? new ServerClock({ file: clockFilePath(dataDir) });
-  const device = new DeviceService({ dataDir, settings, secrets, events, timings: opts.timings });
+  const device = new DeviceService({
+    dataDir,
+    settings,
+    secrets,
+    events,
+    timings: opts.timings,
+    // Heartbeats every minute keep the server-time estimate fresh between the hourly license checks.
+    http: { onServerDate: (date) => clock.observeDateHeader(date) },
+  });
   const profile = settings.activeProfile();
   const station = new StationService({
     dataDir,
