@@ -1,5 +1,5 @@
 import type { OpResult } from '../../../src-shared/api/sync.js';
-import type { ApplyOp } from '../store/sync-repo.js';
+import { opKey, type ApplyOp } from '../store/sync-repo.js';
 
 /**
  * Per-op validation for `/api/sync/push`. Hand-written rather than zod: it runs for every op of 500-op batches
@@ -41,10 +41,9 @@ export function parseOp(raw: unknown, deviceId: string): ParsedOp {
   if (typeof p !== 'object' || p === null || Array.isArray(p))
     return invalid(id, 'payload must be an object', uuid);
   const payload = p as Record<string, unknown>;
-  // device_id has no spaces, so the first space separates it from the op id unambiguously.
-  const key = uuid !== undefined ? `u:${uuid}` : `d:${deviceId} ${String(id)}`;
   const opId = String(id);
   const u = (uuid as string | undefined) ?? null;
+  const key = opKey(deviceId, u, opId);
   if (o.type === 'copy') {
     const clientId = clientIdOf(payload.client_id);
     if (clientId === undefined) return invalid(id, 'payload.client_id must be a positive integer', uuid);
