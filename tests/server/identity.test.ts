@@ -5,7 +5,7 @@ import type { TokenClaims } from '../../src-shared/api/auth.js';
 import { PrincipalGate } from '../../src-main/server/auth/principal-gate.js';
 import { AppError } from '../../src-main/server/errors.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { createClient, createUser, login, TestSocket } from './realtime-client.js';
+import { createClient, createUser, login, stationSocket, TestSocket } from './realtime-client.js';
 
 /**
  * Who a valid token may act as: a deleted or disabled user's token is refused everywhere it is accepted
@@ -143,6 +143,31 @@ describe('identity: deleted/disabled users and station bindings', () => {
     expect(
       (await srv.api('DELETE', '/api/admin/station-bindings/NEVER-BOUND', undefined, admin())).status,
     ).toBe(404);
+  });
+
+  it('open sockets end (4003) when their user is disabled or deleted, or their device id released', async () => {
+    const open = async (token: string, deviceId: string) => {
+      const s = await stationSocket(srv, token, deviceId);
+      sockets.push(s);
+      return s;
+    };
+    const u = await createUser(srv, 'live-st');
+    const other = await createUser(srv, 'bystander-st');
+    const sOwn = await open(await login(srv, u, 'LIVE-1'), 'LIVE-1');
+    const sBystander = await open(await login(srv, other, 'LIVE-2'), 'LIVE-2');
+
+    await srv.api('DELETE', '/api/admin/station-bindings/LIVE-1', undefined, admin());
+    expect((await sOwn.next('error')).data.code).toBe('AUTH_FAILED');
+    expect((await sOwn.waitClose()).code).toBe(4003);
+
+    const sAgain = await open(await login(srv, u, 'LIVE-1'), 'LIVE-1');
+    await srv.api('PATCH', `/api/admin/users/${u.id}`, { disabled: true }, admin());
+    expect((await sAgain.waitClose()).code).toBe(4003);
+
+    // Someone else's socket is untouched.
+    sBystander.send({ event: 'ping' });
+    await sBystander.next('pong');
+    expect(sBystander.closed).toBeUndefined();
   });
 
   it('admin user and binding routes need X-API-Key, checked before the body', async () => {
