@@ -185,6 +185,20 @@ describe('identity: deleted/disabled users and station bindings', () => {
     }
   });
 
+  it('the OpenAPI document lists the user and binding admin routes under the API key', async () => {
+    const doc = (await srv.api('GET', '/api/openapi.json')).body;
+    for (const [path, method] of [
+      ['/api/admin/users', 'get'],
+      ['/api/admin/users/{id}', 'patch'],
+      ['/api/admin/users/{id}', 'delete'],
+      ['/api/admin/station-bindings', 'get'],
+      ['/api/admin/station-bindings/{device_id}', 'delete'],
+    ] as const) {
+      expect(doc.paths[path]?.[method]?.security, `${method} ${path}`).toEqual([{ apiKey: [] }]);
+    }
+    expect(doc.paths['/api/admin/users/{id}'].patch.requestBody).toBeDefined();
+  });
+
   it('op idempotency is per device: another device reusing a uuid is a new op, counted', async () => {
     const a = await createUser(srv, 'uuid-a');
     const b = await createUser(srv, 'uuid-b');
