@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveServerConfig } from '../../src-main/server/config.js';
 import { spawnServer } from '../helpers/server-process.js';
 
 /**
@@ -151,5 +152,16 @@ describe('key files are checked at start', () => {
       expect(lines[0]).toMatch(c.why);
       expect(o.stderr).not.toMatch(/DECODER|error:[0-9A-F]{8}|\n\s+at /);
     }, 60_000);
+  });
+});
+
+describe('admin keys from the environment', () => {
+  it('a key shorter than 16 characters in OUTPOST_API_KEYS is refused, naming the variable and which key', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'outpost-keys-'));
+    dirs.push(dataDir);
+    const env = { OUTPOST_API_KEYS: 'long-enough-key-0123456789,short' };
+    expect(() => resolveServerConfig({ dataDir, env })).toThrow(
+      'OUTPOST_API_KEYS: key 2 is shorter than 16 characters',
+    );
   });
 });
