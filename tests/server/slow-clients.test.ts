@@ -113,7 +113,17 @@ describe('slow clients under a 256-descriptor limit', () => {
   it('one address opening 300 slow-body connections: all but the cap are refused on accept; /health stays up', async () => {
     const before = await refusedCount(srv);
     const attackers = Array.from({ length: 300 }, () => slowBody(url, '127.0.0.2', 200));
-    // The probe answers while the attack is on (the held connections time out only after 1.5 s).
+    // Once the excess is refused, the cap's worth is still held (for up to the 1.5 s request timeout):
+    // the probe from another address must answer meanwhile.
+    let closed = 0;
+    const refusedAll = new Promise<void>((resolve) => {
+      for (const a of attackers) {
+        void a.closed.then(() => {
+          if (++closed === 300 - PER_IP) resolve();
+        });
+      }
+    });
+    await refusedAll;
     await healthy(srv.url);
     await Promise.all(attackers.map((a) => a.closed));
     const refused = (await refusedCount(srv)) - before;
