@@ -116,11 +116,24 @@ describe('hostile input: nesting depth, echoes, admin key first', () => {
   it('a socket message nested too deep gets an error frame and the socket stays usable', async () => {
     const s = await TestSocket.open(srv.url);
     s.send(`{"event":"authenticate","data":${deepArray(30_000)}}`);
-    const err = await Promise.race([s.next('error'), s.next('authentication_error')]);
+    const err = await s.next('authentication_error');
     expect(JSON.stringify(err)).not.toMatch(/call stack/i);
+    s.send({ event: `<img src=x onerror=alert(1)>${'z'.repeat(500)}` });
+    const unknown = await s.next('error');
+    expect(unknown.data.code).toBe('VALIDATION_ERROR');
+    expect(JSON.stringify(unknown)).not.toMatch(/img|zzzz/);
     s.send({ event: 'ping' });
     await s.next('pong');
     await s.close();
+  });
+
+  it('an unknown route names its path only when the path is short and plain', async () => {
+    expect((await srv.api('GET', '/api/nope')).body.error).toBe('Route GET /api/nope not found');
+    for (const path of [`/api/${'x'.repeat(5000)}`, '/api/%3Cscript%3Ealert(1)%3C%2Fscript%3E', '/api/a"b']) {
+      const res = await srv.api('GET', path);
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ code: 'ROUTE_NOT_FOUND', error: 'Route GET not found' });
+    }
   });
 
   it('admin write routes without a valid key answer 401 before looking at the body: no field names leak', async () => {

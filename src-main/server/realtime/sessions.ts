@@ -187,7 +187,12 @@ export class RealtimeSessions {
           c,
           errorFrame(
             'VALIDATION_ERROR',
-            name ? `Unknown event '${name.slice(0, 64)}'` : 'Message needs an event or type',
+            // The caller's own text is named back only when it is a plain identifier.
+            name === undefined
+              ? 'Message needs an event or type'
+              : /^[A-Za-z0-9_.:-]{1,64}$/.test(name)
+                ? `Unknown event '${name}'`
+                : 'Unknown event',
             {
               known: ['ping', 'authenticate', 'notification_read'],
             },
