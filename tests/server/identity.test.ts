@@ -145,6 +145,23 @@ describe('identity: deleted/disabled users and station bindings', () => {
     ).toBe(404);
   });
 
+  it('two accounts racing to log in with one unbound device_id: exactly one owns it', async () => {
+    const users = await Promise.all([createUser(srv, 'race-a'), createUser(srv, 'race-b')]);
+    const answers = await Promise.all(
+      users.map((u) =>
+        srv.api('POST', '/api/auth/login', {
+          username: u.username,
+          password: u.password,
+          device_id: 'RACE-1',
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 403]);
+    const winner = users[answers.findIndex((a) => a.status === 200)]!;
+    const bindings = (await srv.api('GET', '/api/admin/station-bindings', undefined, admin())).body.data;
+    expect(bindings.find((b: { device_id: string }) => b.device_id === 'RACE-1').user_id).toBe(winner.id);
+  });
+
   it('open sockets end (4003) when their user is disabled or deleted, or their device id released', async () => {
     const open = async (token: string, deviceId: string) => {
       const s = await stationSocket(srv, token, deviceId);

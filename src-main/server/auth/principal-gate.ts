@@ -102,7 +102,10 @@ export class PrincipalGate {
     const hit = this.owners.get(deviceId);
     if (hit && this.fresh(hit.loadedAt)) return hit.owner;
     const gen = this.generation;
-    const owner = await this.repos.bindings.claim(deviceId, claimant, new Date(this.now()).toISOString());
+    // Read first: a claim is a write (and takes the write lock) even when it changes nothing.
+    const owner =
+      (await this.repos.bindings.ownerOf(deviceId)) ??
+      (await this.repos.bindings.claim(deviceId, claimant, new Date(this.now()).toISOString()));
     if (gen === this.generation) put(this.owners, deviceId, { owner, loadedAt: this.now() }, this.maxEntries);
     return owner;
   }
