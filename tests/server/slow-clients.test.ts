@@ -3,7 +3,9 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from '../helpers/server.js';
 import { startServerProcess, type RunningServerProcess } from '../helpers/server-process.js';
+import { TestSocket } from './realtime-client.js';
 
 /**
  * Slow clients against the real server process with a 256-descriptor budget (`prlimit`). Timeouts are set
@@ -97,6 +99,8 @@ describe('slow clients under a 256-descriptor limit', () => {
       wrapper: ['prlimit', `--nofile=${FD_LIMIT}:${FD_LIMIT}`, '--'],
       env: {
         OUTPOST_API_KEYS: 'test-admin-key-0123456789abcdef',
+        OUTPOST_ADMIN_USER: 'admin',
+        OUTPOST_ADMIN_PASSWORD: 'admin-password-123',
         OUTPOST_HEADERS_TIMEOUT_MS: '600',
         OUTPOST_REQUEST_TIMEOUT_MS: '1500',
         OUTPOST_MAX_CONNECTIONS_PER_IP: String(PER_IP),
@@ -136,6 +140,15 @@ describe('slow clients under a 256-descriptor limit', () => {
   }, 60_000);
 
   it('slow bodies and slow headers from many addresses, more than the descriptor limit: all are timed out and /health recovers', async () => {
+    // A station socket open through the attack: the request timeout ends slow requests, not long-lived sockets.
+    const loginRes = await request(srv.url, 'POST', '/api/auth/login', {
+      username: 'admin',
+      password: 'admin-password-123',
+      device_id: 'LONG-LIVED',
+    });
+    const station = await TestSocket.open(srv.url, `?token=${loginRes.body.token}&device_id=LONG-LIVED`);
+    await station.next('authenticated');
+
     const attackers: Attacker[] = [];
     // 8 addresses × 36 = 288 connections (each under the per-address cap) plus slow-header ones: over 256.
     for (let ip = 10; ip < 18; ip++) {
@@ -151,5 +164,10 @@ describe('slow clients under a 256-descriptor limit', () => {
     expect(srv.proc.exitCode).toBeNull();
     const h = await fetch(`${srv.url}/health`);
     expect(h.status).toBe(200);
+    // Open for longer than the request timeout by now, and still served.
+    station.send({ event: 'ping' });
+    await station.next('pong');
+    expect(station.closed).toBeUndefined();
+    await station.close();
   }, 60_000);
 });
