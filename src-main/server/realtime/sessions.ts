@@ -3,7 +3,9 @@ import type { RawData, WebSocket } from 'ws';
 import { AuthenticateData, NotificationReadData, WS_CLOSE } from '../../../src-shared/api/realtime.js';
 import type { TokenClaims } from '../../../src-shared/api/auth.js';
 import type { JwtService } from '../auth/jwt.js';
+import type { Revocation } from '../auth/principal-gate.js';
 import type { ServerContext } from '../context.js';
+import { AppError } from '../errors.js';
 import { InProcessHub, type RealtimeHub } from './hub.js';
 import { encode, errorFrame, permissionsFor } from './messages.js';
 import { ConnectionRegistry, type Conn, type SocketUser } from './registry.js';
@@ -42,18 +44,32 @@ export class RealtimeSessions {
       this.hub.publish({ kind: 'watchers' }, online ? 'device_online' : 'device_offline', data);
     });
     this.hub = new InProcessHub(this.registry);
+    jwt.principals.onRevoke((r) => this.endRevoked(r));
   }
 
-  /** Token → claims + current user record (a deleted user's token no longer works). */
+  /** A deleted or disabled user's sockets, or a released device's, must not keep receiving its events. */
+  private endRevoked(r: Revocation): void {
+    for (const c of [...this.registry.authenticated()]) {
+      if ('userId' in r ? c.user?.id !== r.userId : c.deviceId !== r.deviceId) continue;
+      this.registry.send(c, errorFrame('AUTH_FAILED', 'Session revoked: log in again'));
+      closeSoon(c.ws, WS_CLOSE.REVOKED, 'session revoked');
+    }
+  }
+
+  /**
+   * Token → claims + current user, or the AppError saying why not (401: bad token, user deleted or disabled;
+   * 403: the token's device_id is bound to another account, so its room is not this user's to join).
+   */
+  async login(token: string): Promise<VerifiedLogin> {
+    return this.jwt.authenticate(token);
+  }
+
+  /** `login`, with any refusal as undefined. */
   async verify(token: string): Promise<VerifiedLogin | undefined> {
-    const claims = await this.jwt.verify(token);
-    if (!claims) return undefined;
-    const u = await this.ctx.store.users.findById(Number(claims.sub));
-    if (!u) return undefined;
-    return {
-      claims,
-      user: { id: u.id, username: u.username, name: u.name, email: u.email, role: u.role },
-    };
+    return this.login(token).catch((err: unknown) => {
+      if (err instanceof AppError) return undefined;
+      throw err;
+    });
   }
 
   /** A freshly upgraded socket. `login` is set when the URL carried a valid token (seed 001). */
@@ -171,7 +187,12 @@ export class RealtimeSessions {
           c,
           errorFrame(
             'VALIDATION_ERROR',
-            name ? `Unknown event '${name.slice(0, 64)}'` : 'Message needs an event or type',
+            // The caller's own text is named back only when it is a plain identifier.
+            name === undefined
+              ? 'Message needs an event or type'
+              : /^[A-Za-z0-9_.:-]{1,64}$/.test(name)
+                ? `Unknown event '${name}'`
+                : 'Unknown event',
             {
               known: ['ping', 'authenticate', 'notification_read'],
             },
