@@ -132,3 +132,11 @@ export class SettingsStore {
     return this.conf.path;
   }
 }
+
+/** The one line every entry point prints when settings.json was corrupt: the operator's edit was not applied. */
+export function recoveredSettingsNotice(bad: SettingsRecovery): string {
+  return (
+    `${bad.path} was corrupt (${bad.reason}): using default settings` +
+    `${bad.moved_to ? `; the bad file was kept as ${bad.moved_to}` : ''}`
+  );
+}
