@@ -35,7 +35,9 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
-export default defineConfig(async () => ({
+const withPostgres = await postgresReachable();
+
+export default defineConfig({
   test: {
     // Real servers, real SQLite files and real child processes: give them room on 2 noisy cores.
     testTimeout: 30_000,
@@ -51,11 +53,11 @@ export default defineConfig(async () => ({
           exclude: ['tests/e2e/**', 'node_modules/**'],
         },
       },
-      ...((await postgresReachable())
+      ...(withPostgres
         ? [
             {
               // The same server suites, each test server on a fresh PostgreSQL database of its own.
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'server-postgres',
                 include: ['tests/server/**/*.test.ts'],
@@ -80,4 +82,4 @@ export default defineConfig(async () => ({
       },
     ],
   },
-}));
+});

@@ -64,7 +64,8 @@ function mapError(err: unknown): unknown {
     code === '57P01' ||
     code === '57P03' ||
     code?.startsWith('08') ||
-    (err instanceof Error && /Connection terminated|timeout exceeded when trying to connect/.test(err.message))
+    (err instanceof Error &&
+      /Connection terminated|timeout exceeded when trying to connect/.test(err.message))
   ) {
     return new AppError('SERVICE_UNAVAILABLE', 'Database unavailable');
   }

@@ -10,12 +10,21 @@ export function likeLiteral(term: string): string {
 }
 
 /**
- * The search predicate: a literal substring of license_key or description, ASCII case folded on both sides
- * (exactly SQLite's LIKE). The expressions are those of the pg_trgm GIN indexes of migration 5, so a term of 3+
- * characters is a BitmapOr of two index scans re-checked by PostgreSQL; shorter terms have no trigram and scan.
+ * The search predicate: a literal substring of license_key or description. Case folding is SQLite's: ASCII only
+ * (its LIKE), except that a term of 3+ characters with a non-ASCII cased letter folds Unicode case too (SQLite
+ * matches those with its trigram index, which does: `MÜLLER` finds `Müller`); ILIKE does that here. The column
+ * expressions are those of the pg_trgm GIN indexes of migration 5 (pg_trgm folds case when it extracts
+ * trigrams, so the same index serves LIKE and ILIKE): a term of 3+ characters is a BitmapOr of two index scans
+ * re-checked by PostgreSQL; shorter terms have no trigram and scan.
  */
-const SEARCH_SQL = (p: string) =>
-  `(outpost_ascii_lower(l.license_key) LIKE ${p} ESCAPE '\\' OR outpost_ascii_lower(l.description) LIKE ${p} ESCAPE '\\')`;
+const SEARCH_SQL = (p: string, op: 'LIKE' | 'ILIKE') =>
+  `(outpost_ascii_lower(l.license_key) ${op} ${p} ESCAPE '\\' OR outpost_ascii_lower(l.description) ${op} ${p} ESCAPE '\\')`;
+
+/** A term SQLite compares with Unicode case folding (see SEARCH_SQL). */
+const unicodeFolded = (term: string) => {
+  const chars = [...term];
+  return chars.length >= 3 && chars.some((c) => c > '\x7f' && c.toLowerCase() !== c.toUpperCase());
+};
 
 /**
  * `GET /api/licenses` on PostgreSQL: COUNT and the page in one REPEATABLE READ read-only transaction (one
@@ -45,7 +54,10 @@ export function pgLicenseLister(db: PgDb, select: string) {
       filters.push(`l.status = ${param(f.status)}`);
     }
     if (f.user_id) filters.push(`l.user_id = ${param(f.user_id)}`);
-    if (term.length > 0) filters.push(SEARCH_SQL(param(likeLiteral(asciiLower(term)))));
+    if (term.length > 0) {
+      const op = unicodeFolded(term) ? 'ILIKE' : 'LIKE';
+      filters.push(SEARCH_SQL(param(likeLiteral(asciiLower(term))), op));
+    }
     const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
     const dir = f.order === 'asc' ? 'ASC NULLS FIRST' : 'DESC NULLS LAST';
     const ridDir = f.order === 'asc' ? 'ASC' : 'DESC';

@@ -28,9 +28,11 @@ export function pgLicenses(db: PgDb): LicensesRepo {
   const byKey = (q: Queryable, key: string) => first(q, `${LICENSE_SELECT} WHERE l.license_key = $1`, [key]);
   const lockByKey = async (q: Queryable, key: string) =>
     (
-      await q.query<Pick<LicenseRecord, 'id' | 'status' | 'expires_at' | 'activated_at' | 'duration_days'> & {
-        max_machines: number;
-      }>(
+      await q.query<
+        Pick<LicenseRecord, 'id' | 'status' | 'expires_at' | 'activated_at' | 'duration_days'> & {
+          max_machines: number;
+        }
+      >(
         `SELECT id, status, expires_at, activated_at, duration_days, max_machines FROM licenses
          WHERE license_key = $1 FOR UPDATE`,
         [key],
@@ -58,9 +60,11 @@ export function pgLicenses(db: PgDb): LicensesRepo {
     update(id, patch, now) {
       return db.tx(async (q) => {
         const lic = (
-          await q.query<Pick<LicenseRecord, 'duration_days' | 'status' | 'description' | 'activated_at'> & {
-            expires_at: string | null;
-          }>(
+          await q.query<
+            Pick<LicenseRecord, 'duration_days' | 'status' | 'description' | 'activated_at'> & {
+              expires_at: string | null;
+            }
+          >(
             'SELECT duration_days, status, description, activated_at, expires_at FROM licenses WHERE id = $1 FOR UPDATE',
             [id],
           )
@@ -94,13 +98,15 @@ export function pgLicenses(db: PgDb): LicensesRepo {
         if (lic.status === 'expired' || (lic.expires_at !== null && lic.expires_at <= a.now)) {
           return { kind: 'expired' };
         }
-        const seat = await q.query(
-          'SELECT 1 FROM activations WHERE license_id = $1 AND fingerprint = $2',
-          [lic.id, a.fingerprint],
-        );
+        const seat = await q.query('SELECT 1 FROM activations WHERE license_id = $1 AND fingerprint = $2', [
+          lic.id,
+          a.fingerprint,
+        ]);
         if (seat.length > 0) return { kind: 'ok', license: (await byId(q, lic.id))!, newSeat: false };
         const used = (
-          await q.query<{ n: number }>('SELECT count(*) AS n FROM activations WHERE license_id = $1', [lic.id])
+          await q.query<{ n: number }>('SELECT count(*) AS n FROM activations WHERE license_id = $1', [
+            lic.id,
+          ])
         )[0]!.n;
         if (used >= lic.max_machines) return { kind: 'in_use', license: (await byId(q, lic.id))! };
         // The first name given wins; a later activation never renames a user.
@@ -145,10 +151,10 @@ export function pgLicenses(db: PgDb): LicensesRepo {
       });
     },
     async isActivated(licenseId, fingerprint) {
-      const rows = await db.query(
-        'SELECT 1 FROM activations WHERE license_id = $1 AND fingerprint = $2',
-        [licenseId, fingerprint],
-      );
+      const rows = await db.query('SELECT 1 FROM activations WHERE license_id = $1 AND fingerprint = $2', [
+        licenseId,
+        fingerprint,
+      ]);
       return rows.length > 0;
     },
   };

@@ -13,10 +13,9 @@ export function pgUsers(db: Queryable): UsersRepo {
     },
     async findByUsername(username) {
       // Case-insensitive for ASCII, as SQLite's NOCASE; the unique index is on the same expression.
-      return one(
-        `SELECT ${COLS} FROM users WHERE outpost_ascii_lower(username) = outpost_ascii_lower($1)`,
-        [username],
-      );
+      return one(`SELECT ${COLS} FROM users WHERE outpost_ascii_lower(username) = outpost_ascii_lower($1)`, [
+        username,
+      ]);
     },
     async findById(id) {
       return one(`SELECT ${COLS} FROM users WHERE id = $1`, [id]);
