@@ -36,6 +36,21 @@ export interface ServerConfig {
   loginMaxFailures: number;
   /** `/ws` limits (seed 003). */
   ws: WsLimits;
+  /** Connection-level limits against slow or piled-up clients. */
+  http: HttpLimits;
+  /** How long a user's state (exists, enabled) and a device's owner are trusted without a store read. */
+  authCacheTtlMs: number;
+  /** `/metrics` and `/status` need X-API-Key (they are public by default, like seed 003's). */
+  metricsRequireKey: boolean;
+}
+
+export interface HttpLimits {
+  /** Time to receive a request's headers (Node's default is 60 s). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, body included: a body trickled a byte at a time is cut off here. */
+  requestTimeoutMs: number;
+  /** Open connections per client address; 0 = no limit (the default behind a trusted reverse proxy). */
+  maxConnectionsPerIp: number;
 }
 
 export interface WsLimits {
@@ -73,14 +88,42 @@ export function writeSecretFile(file: string, content: string): void {
   renameSync(tmp, file);
 }
 
+const MIN_JWT_SECRET = 32;
+
 function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Array {
-  if (env.OUTPOST_JWT_SECRET && env.OUTPOST_JWT_SECRET.length >= 32) {
+  if (env.OUTPOST_JWT_SECRET && env.OUTPOST_JWT_SECRET.length >= MIN_JWT_SECRET) {
     return new TextEncoder().encode(env.OUTPOST_JWT_SECRET);
   }
-  if (env.OUTPOST_JWT_SECRET) throw new Error('OUTPOST_JWT_SECRET must be at least 32 characters');
+  if (env.OUTPOST_JWT_SECRET) {
+    throw new Error(`OUTPOST_JWT_SECRET must be at least ${MIN_JWT_SECRET} characters`);
+  }
   const file = join(dataDir, 'jwt-secret');
   if (!existsSync(file)) writeSecretFile(file, randomSecret(48));
-  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+  const secret = readKeyFile(file).trim();
+  // A short secret signs tokens anyone can forge by guessing it; an empty one would fail every login.
+  if (secret.length < MIN_JWT_SECRET) {
+    throw new Error(
+      `${file}: the JWT secret must be at least ${MIN_JWT_SECRET} characters (it has ${secret.length}); ` +
+        'delete the file to have a new one generated',
+    );
+  }
+  return new TextEncoder().encode(secret);
+}
+
+/** A key file's text, or an error naming the file and what is wrong (never a bare errno). */
+export function readKeyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : `cannot be read (${code})`;
+    throw new Error(`${file}: ${why}`);
+  }
 }
 
 /**
@@ -99,10 +142,40 @@ function loadApiKeyDigests(dataDir: string, env: NodeJS.ProcessEnv, notices: Fir
     writeSecretFile(file, `${sha256Hex(key)}\n`);
     notices.generatedApiKey = key;
   }
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^[0-9a-f]{64}$/.test(l));
+  const digests: string[] = [];
+  const lines = readKeyFile(file).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    // A mistyped line would otherwise be skipped quietly and the key the operator meant would never work.
+    if (!/^[0-9a-fA-F]{64}$/.test(line)) {
+      throw new Error(`${file}: line ${i + 1} is not a SHA-256 digest (64 hex characters)`);
+    }
+    digests.push(line.toLowerCase());
+  }
+  // Without a digest no admin route could ever be used, and nothing would say why.
+  if (digests.length === 0) {
+    throw new Error(
+      `${file}: no admin key digest (expected one SHA-256 hex line per key); ` +
+        'delete the file to have a new key generated, or set OUTPOST_API_KEYS',
+    );
+  }
+  return digests;
+}
+
+/** Headers within 10 s, a whole request within 30 s, and the per-IP cap (off behind a trusted proxy). */
+function httpLimits(env: NodeJS.ProcessEnv, trustProxy: boolean): HttpLimits {
+  const headersTimeoutMs = NUM(env.OUTPOST_HEADERS_TIMEOUT_MS, 10_000, 100, 600_000);
+  const requestTimeoutMs = NUM(env.OUTPOST_REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000);
+  // Node refuses a headers timeout longer than the request timeout: say so in our words.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new Error('OUTPOST_HEADERS_TIMEOUT_MS must not exceed OUTPOST_REQUEST_TIMEOUT_MS');
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnectionsPerIp: NUM(env.OUTPOST_MAX_CONNECTIONS_PER_IP, trustProxy ? 0 : 256, 0, 1_000_000),
+  };
 }
 
 export interface ConfigInput {
@@ -121,6 +194,7 @@ export function resolveServerConfig(input: ConfigInput): {
   const env = input.env ?? process.env;
   mkdirSync(input.dataDir, { recursive: true, mode: 0o700 });
   const notices: FirstStartNotices = {};
+  const trustProxy = env.OUTPOST_TRUST_PROXY === '1';
   const config: ServerConfig = {
     host: input.host ?? '127.0.0.1',
     port: input.port ?? 8787,
@@ -136,7 +210,7 @@ export function resolveServerConfig(input: ConfigInput): {
     bodyLimitBytes: 1024 * 1024,
     version: input.version ?? '0.1.0',
     environment: env.NODE_ENV ?? 'production',
-    trustProxy: env.OUTPOST_TRUST_PROXY === '1',
+    trustProxy,
     licensePrefix: licensePrefixFrom(env),
     jwtExpiresSec: NUM(env.OUTPOST_JWT_EXPIRES_SEC, 7 * 86_400, 1, 365 * 86_400),
     loginMaxFailures: NUM(env.OUTPOST_LOGIN_MAX_FAILURES, 10, 1, 1_000_000),
@@ -148,6 +222,9 @@ export function resolveServerConfig(input: ConfigInput): {
       pingIntervalMs: NUM(env.OUTPOST_WS_PING_INTERVAL_MS, 30_000, 10, 3_600_000),
       maxBufferedBytes: NUM(env.OUTPOST_WS_MAX_BUFFERED_BYTES, 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
+    http: httpLimits(env, trustProxy),
+    authCacheTtlMs: NUM(env.OUTPOST_AUTH_CACHE_TTL_MS, 1000, 0, 60_000),
+    metricsRequireKey: env.OUTPOST_METRICS_REQUIRE_KEY === '1',
   };
   return { config, notices };
 }

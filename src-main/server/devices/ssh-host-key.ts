@@ -1,7 +1,8 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSecretFile } from '../config.js';
+import { loadEd25519PrivateKey } from '../key-files.js';
 import { sshString } from './ssh-keys.js';
 
 export const HOST_KEY_FILE = 'ssh_host_ed25519_key';
@@ -18,9 +19,9 @@ export function loadOrCreateHostKey(dataDir: string, comment = 'outpost'): strin
   } else {
     chmodSync(file, 0o600); // a copied data dir must not leave the key world-readable
   }
-  const pub = createPublicKey(createPrivateKey(readFileSync(file, 'utf8')));
+  const pub = createPublicKey(loadEd25519PrivateKey(file));
   const x = pub.export({ format: 'jwk' }).x;
-  if (!x) throw new Error(`${file} is not an ed25519 key`);
+  if (!x) throw new Error(`${file}: not an Ed25519 key`);
   const blob = Buffer.concat([sshString('ssh-ed25519'), sshString(Buffer.from(x, 'base64url'))]);
   return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
 }

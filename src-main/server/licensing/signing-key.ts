@@ -1,15 +1,10 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactSign } from 'jose';
 import type { CertificatePayload, PublicKeyData } from '../../../src-shared/api/licenses.js';
 import { writeSecretFile } from '../config.js';
+import { loadEd25519PrivateKey } from '../key-files.js';
 
 export const SIGNING_KEY_FILE = 'license-signing-key.pem';
 
@@ -37,8 +32,7 @@ export class LicenseSigner {
       const { privateKey } = generateKeyPairSync('ed25519');
       writeSecretFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     }
-    const privateKey = createPrivateKey(readFileSync(file, 'utf8'));
-    if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is not an Ed25519 key`);
+    const privateKey = loadEd25519PrivateKey(file);
     return new LicenseSigner(privateKey, createPublicKey(privateKey));
   }
 

@@ -4,6 +4,7 @@ import { AuthenticateData, NotificationReadData, WS_CLOSE } from '../../../src-s
 import type { TokenClaims } from '../../../src-shared/api/auth.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { ServerContext } from '../context.js';
+import { AppError } from '../errors.js';
 import { InProcessHub, type RealtimeHub } from './hub.js';
 import { encode, errorFrame, permissionsFor } from './messages.js';
 import { ConnectionRegistry, type Conn, type SocketUser } from './registry.js';
@@ -44,16 +45,20 @@ export class RealtimeSessions {
     this.hub = new InProcessHub(this.registry);
   }
 
-  /** Token → claims + current user record (a deleted user's token no longer works). */
+  /**
+   * Token → claims + current user, or the AppError saying why not (401: bad token, user deleted or disabled;
+   * 403: the token's device_id is bound to another account, so its room is not this user's to join).
+   */
+  async login(token: string): Promise<VerifiedLogin> {
+    return this.jwt.authenticate(token);
+  }
+
+  /** `login`, with any refusal as undefined. */
   async verify(token: string): Promise<VerifiedLogin | undefined> {
-    const claims = await this.jwt.verify(token);
-    if (!claims) return undefined;
-    const u = await this.ctx.store.users.findById(Number(claims.sub));
-    if (!u) return undefined;
-    return {
-      claims,
-      user: { id: u.id, username: u.username, name: u.name, email: u.email, role: u.role },
-    };
+    return this.login(token).catch((err: unknown) => {
+      if (err instanceof AppError) return undefined;
+      throw err;
+    });
   }
 
   /** A freshly upgraded socket. `login` is set when the URL carried a valid token (seed 001). */
