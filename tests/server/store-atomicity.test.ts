@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplyOp } from '../../src-main/server/store/sync-repo.js';
+import { opKey, type ApplyOp } from '../../src-main/server/store/sync-repo.js';
 import type { Store } from '../../src-main/server/store/store.js';
 import { inAnHour, openFleet, STORE_KINDS, type StoreFleet } from './store-helpers.js';
 
@@ -9,17 +9,17 @@ import { inAnHour, openFleet, STORE_KINDS, type StoreFleet } from './store-helpe
  * database at once (on PostgreSQL: one pool each, as separate server instances would have). Every PostgreSQL
  * statement here runs at READ COMMITTED, the default; each case says why that is enough.
  */
-const copyOp = (clientId: number, uuid = randomUUID()): ApplyOp => ({
+const copyOp = (clientId: number, device: string, uuid = randomUUID()): ApplyOp => ({
   type: 'copy',
-  key: `u:${uuid}`,
+  key: opKey(device, uuid, uuid),
   uuid,
   opId: uuid,
   clientId,
   uid: `uid-${uuid.slice(0, 8)}`,
 });
-const writeOp = (uuid = randomUUID()): ApplyOp => ({
+const writeOp = (device: string, uuid = randomUUID()): ApplyOp => ({
   type: 'write',
-  key: `u:${uuid}`,
+  key: opKey(device, uuid, uuid),
   uuid,
   opId: uuid,
   payload: '{"x":1}',
@@ -93,8 +93,16 @@ describe.each(STORE_KINDS)('store atomicity across instances (%s)', (kind) => {
         { deviceId: `station-${i}`, userId: 1, now: new Date().toISOString() },
         // Clients in both orders across batches: locking in id order keeps that free of deadlocks.
         i % 2 === 0
-          ? [copyOp(client.id), copyOp(other.id), copyOp(client.id)]
-          : [copyOp(other.id), copyOp(client.id), copyOp(client.id)],
+          ? [
+              copyOp(client.id, `station-${i}`),
+              copyOp(other.id, `station-${i}`),
+              copyOp(client.id, `station-${i}`),
+            ]
+          : [
+              copyOp(other.id, `station-${i}`),
+              copyOp(client.id, `station-${i}`),
+              copyOp(client.id, `station-${i}`),
+            ],
       ),
     );
     const outcomes = await Promise.all(batches);
@@ -128,7 +136,8 @@ describe.each(STORE_KINDS)('store atomicity across instances (%s)', (kind) => {
     // again (it then reads the stored result); copies also queue on the client's row lock first.
     await open(3);
     const c = await stores[0]!.clients.create('Replay', 50);
-    const ops = [copyOp(c.id), writeOp(), copyOp(c.id), writeOp(), copyOp(c.id)];
+    const d = 'station-r';
+    const ops = [copyOp(c.id, d), writeOp(d), copyOp(c.id, d), writeOp(d), copyOp(c.id, d)];
     const by = { deviceId: 'station-r', userId: 1, now: new Date().toISOString() };
     const outcomes = await Promise.all(stores.map((s) => s.sync.applyBatch(by, ops)));
     for (let i = 0; i < ops.length; i++) {
@@ -144,7 +153,7 @@ describe.each(STORE_KINDS)('store atomicity across instances (%s)', (kind) => {
     // No row lock orders these batches: the loser's INSERT … ON CONFLICT DO NOTHING stores fewer rows than it
     // expected, so its transaction is rolled back and run again, and then answers every op as a duplicate.
     await open(3);
-    const ops = Array.from({ length: 50 }, () => writeOp());
+    const ops = Array.from({ length: 50 }, () => writeOp('station-w'));
     const by = { deviceId: 'station-w', userId: 1, now: new Date().toISOString() };
     const outcomes = await Promise.all([0, 1, 2, 0, 1, 2].map((i) => stores[i]!.sync.applyBatch(by, ops)));
     for (let i = 0; i < ops.length; i++) {
@@ -155,13 +164,44 @@ describe.each(STORE_KINDS)('store atomicity across instances (%s)', (kind) => {
   it('an op key repeated inside one batch is applied once', async () => {
     await open(1);
     const c = await stores[0]!.clients.create('Twice', 5);
-    const op = copyOp(c.id);
+    const op = copyOp(c.id, 'station-t');
     const out = await stores[0]!.sync.applyBatch(
       { deviceId: 'station-t', userId: 1, now: new Date().toISOString() },
       [op, op],
     );
     expect(out.results.map((r) => r.duplicate)).toEqual([false, true]);
     expect((await stores[0]!.clients.get(c.id))!.remaining).toBe(4);
+  });
+
+  it('the same uuid from two devices is two ops (idempotency is per device)', async () => {
+    await open(2);
+    const c = await stores[0]!.clients.create('PerDevice', 5);
+    const uuid = randomUUID();
+    const now = new Date().toISOString();
+    const [a, b] = await Promise.all([
+      stores[0]!.sync.applyBatch({ deviceId: 'st-a', userId: 1, now }, [copyOp(c.id, 'st-a', uuid)]),
+      stores[1]!.sync.applyBatch({ deviceId: 'st-b', userId: 1, now }, [copyOp(c.id, 'st-b', uuid)]),
+    ]);
+    expect([a.results[0]!.duplicate, b.results[0]!.duplicate]).toEqual([false, false]);
+    expect((await stores[0]!.clients.get(c.id))!.remaining).toBe(3);
+  });
+
+  it('station binding: two users claiming one device id at once on two instances get one owner', async () => {
+    // READ COMMITTED is enough: the loser's INSERT … ON CONFLICT DO NOTHING waits for the winner's commit; its
+    // next statement (a new snapshot) reads the winner as the owner.
+    await open(2);
+    const now = new Date().toISOString();
+    const u1 = await stores[0]!.users.create({ username: 'st1', password_hash: 'x', role: 'station' });
+    const u2 = await stores[1]!.users.create({ username: 'st2', password_hash: 'x', role: 'station' });
+    const owners = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        stores[i % 2]!.bindings.claim('station-x', i % 2 === 0 ? u1.id : u2.id, now),
+      ),
+    );
+    expect(new Set(owners).size).toBe(1);
+    expect(await stores[1]!.bindings.ownerOf('station-x')).toBe(owners[0]);
+    expect(await stores[0]!.users.remove(owners[0]!)).toBe(true);
+    expect(await stores[1]!.bindings.ownerOf('station-x')).toBeUndefined();
   });
 
   it('license seats: 12 machines activating a 2-seat license at once on 3 instances → exactly 2 seats', async () => {

@@ -7,6 +7,7 @@ import { migrate } from './migrate.js';
 import { migrations as allMigrations } from './migrations/index.js';
 import { pgNotifications } from './notifications.js';
 import { pgPlugins } from './plugins.js';
+import { pgStationBindings } from './station-bindings.js';
 import { pgSync } from './sync.js';
 import { pgSystems } from './systems.js';
 import { pgUsers } from './users.js';
@@ -52,6 +53,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     clients: pgClients(db),
     sync: pgSync(db),
     notifications: pgNotifications(db),
+    bindings: pgStationBindings(db),
     async ping() {
       const t0 = performance.now();
       try {

@@ -2,7 +2,7 @@ import { AppError } from '../../errors.js';
 import type { NewUser, UserRecord, UsersRepo } from '../users-repo.js';
 import { isUniqueViolation, type Queryable } from './db.js';
 
-const COLS = 'id, username, name, email, role, password_hash, created_at, updated_at';
+const COLS = 'id, username, name, email, role, password_hash, disabled, created_at, updated_at';
 
 export function pgUsers(db: Queryable): UsersRepo {
   const one = async (sql: string, values: unknown[]) =>
@@ -35,6 +35,17 @@ export function pgUsers(db: Queryable): UsersRepo {
     },
     async list() {
       return db.query<UserRecord>(`SELECT ${COLS} FROM users ORDER BY id`);
+    },
+    async setDisabled(id, disabled) {
+      return one(`UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3 RETURNING ${COLS}`, [
+        disabled,
+        new Date().toISOString(),
+        id,
+      ]);
+    },
+    async remove(id) {
+      // station_bindings rows go with it (ON DELETE CASCADE).
+      return (await db.query('DELETE FROM users WHERE id = $1 RETURNING 1', [id])).length > 0;
     },
   };
 }
