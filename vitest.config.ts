@@ -2,12 +2,17 @@ import pg from 'pg';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Suites that are about SQLite itself (its files, its query plans, its in-process caches) and run on SQLite
- * only; the store contract tests (store-*.test.ts) run on both stores inside each file.
+ * Suites the PostgreSQL project leaves out: the store contract tests (store-*.test.ts) run on both stores
+ * inside each file; the others are about SQLite itself (its files, query plans, migrations, in-process caches)
+ * or start no store at all (the CLI suite starts child processes on SQLite).
  */
-const SQLITE_ONLY = [
+const NOT_PER_STORE = [
   'tests/server/store-*.test.ts',
+  'tests/server/cli.test.ts',
+  'tests/server/devices-auth-cache.test.ts',
   'tests/server/devices-store.test.ts',
+  'tests/server/devices-write-behind.test.ts',
+  'tests/server/identity-migration.test.ts',
   'tests/server/licenses-short-terms.test.ts',
   'tests/server/licenses-search-plans.test.ts',
 ];
@@ -61,7 +66,7 @@ export default defineConfig({
               test: {
                 name: 'server-postgres',
                 include: ['tests/server/**/*.test.ts'],
-                exclude: SQLITE_ONLY,
+                exclude: NOT_PER_STORE,
                 env: { OUTPOST_TEST_STORE: 'postgres' },
               },
             },
