@@ -10,15 +10,20 @@ export function likeLiteral(term: string): string {
 }
 
 /**
- * The search predicate: a literal substring of license_key or description. Case folding is SQLite's: ASCII only
- * (its LIKE), except that a term of 3+ characters with a non-ASCII cased letter folds Unicode case too (SQLite
- * matches those with its trigram index, which does: `MÜLLER` finds `Müller`); ILIKE does that here. The column
- * expressions are those of the pg_trgm GIN indexes of migration 5 (pg_trgm folds case when it extracts
- * trigrams, so the same index serves LIKE and ILIKE): a term of 3+ characters is a BitmapOr of two index scans
- * re-checked by PostgreSQL; shorter terms have no trigram and scan.
+ * The search predicate: a literal substring of license_key or description, case folded as SQLite does: ASCII only
+ * (its LIKE). The column expressions are those of the pg_trgm GIN indexes of migration 5, so a term of 3+
+ * characters is a BitmapOr of two index scans re-checked by PostgreSQL; shorter terms have no trigram and scan.
  */
-const SEARCH_SQL = (p: string, op: 'LIKE' | 'ILIKE') =>
-  `(outpost_ascii_lower(l.license_key) ${op} ${p} ESCAPE '\\' OR outpost_ascii_lower(l.description) ${op} ${p} ESCAPE '\\')`;
+const SEARCH_SQL = (p: string) =>
+  `(outpost_ascii_lower(l.license_key) LIKE ${p} ESCAPE '\\' OR outpost_ascii_lower(l.description) LIKE ${p} ESCAPE '\\')`;
+
+/**
+ * A 3+ character term with a non-ASCII cased letter folds Unicode case too: SQLite answers those from its
+ * trigram index, which does (`MÜLLER` finds `Müller`). ILIKE under the database's collation does that here;
+ * such terms are rare and scan (the trigram indexes are keyed by the ASCII-folded, "C"-collated text).
+ */
+const UNICODE_SEARCH_SQL = (p: string) =>
+  `(l.license_key ILIKE ${p} ESCAPE '\\' OR l.description ILIKE ${p} ESCAPE '\\')`;
 
 /** A term SQLite compares with Unicode case folding (see SEARCH_SQL). */
 const unicodeFolded = (term: string) => {
@@ -55,8 +60,11 @@ export function pgLicenseLister(db: PgDb, select: string) {
     }
     if (f.user_id) filters.push(`l.user_id = ${param(f.user_id)}`);
     if (term.length > 0) {
-      const op = unicodeFolded(term) ? 'ILIKE' : 'LIKE';
-      filters.push(SEARCH_SQL(param(likeLiteral(asciiLower(term))), op));
+      filters.push(
+        unicodeFolded(term)
+          ? UNICODE_SEARCH_SQL(param(likeLiteral(term)))
+          : SEARCH_SQL(param(likeLiteral(asciiLower(term)))),
+      );
     }
     const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
     const dir = f.order === 'asc' ? 'ASC NULLS FIRST' : 'DESC NULLS LAST';
