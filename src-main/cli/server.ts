@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../server/runner.js';
+import { describeUrl } from '../server/store/postgres/describe-url.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -63,19 +64,9 @@ async function main(): Promise<void> {
     return;
   }
   const where = server.config.databaseUrl
-    ? `PostgreSQL ${describeDatabase(server.config.databaseUrl)}`
+    ? `PostgreSQL ${describeUrl(server.config.databaseUrl)}`
     : `data dir ${server.config.dataDir}`;
   console.log(`Outpost server listening on ${server.url} (${where})`);
-}
-
-/** `database on host:port`, never the user or password of the URL. */
-function describeDatabase(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${decodeURIComponent(u.pathname.slice(1)) || '(default database)'} on ${u.host || 'local socket'}`;
-  } catch {
-    return '(unparsable URL)';
-  }
 }
 
 /**

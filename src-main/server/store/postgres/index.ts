@@ -1,9 +1,10 @@
 import type { Store } from '../store.js';
 import { pgClients } from './clients.js';
 import { openPool, type PgDb, type PgMigration } from './db.js';
+import { describeUrl } from './describe-url.js';
 import { HEARTBEAT_FLUSH_MS, pgDevices } from './devices.js';
 import { pgLicenses } from './licenses.js';
-import { migrate } from './migrate.js';
+import { migrate, SchemaTooNewError } from './migrate.js';
 import { migrations as allMigrations } from './migrations/index.js';
 import { pgNotifications } from './notifications.js';
 import { pgPlugins } from './plugins.js';
@@ -38,7 +39,10 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     await migrate(db, opts.migrations ?? allMigrations);
   } catch (err) {
     await db.pool.end();
-    throw err;
+    if (err instanceof SchemaTooNewError) throw err;
+    // One line for the operator, naming the server but never the URL's credentials.
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new Error(`PostgreSQL ${describeUrl(opts.url)}: ${msg}`);
   }
   const devices = pgDevices(db, opts.heartbeatFlushMs ?? HEARTBEAT_FLUSH_MS);
   let closing: Promise<void> | undefined;
