@@ -88,3 +88,47 @@ export async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): 
     await c.end();
   }
 }
+
+/** Row values as the stores hand them out: int8 as a number, timestamptz as an ISO 8601 UTC string. */
+const ROW_TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    if (oid === 1184) return (v: string) => (pg.types.getTypeParser(1184)(v) as Date).toISOString();
+    return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid);
+  },
+} as pg.CustomTypesConfig;
+
+/**
+ * Runs one SQL statement against a test server's own database, whichever store it runs on, for states a test
+ * cannot reach through the API (a token expired long ago, a row's timestamps). Placeholders are SQLite's `?`
+ * (rewritten to `$1…` for PostgreSQL); the SQL must be valid on both. Rows come back for SELECT/RETURNING.
+ */
+export async function serverSql(
+  srv: { dataDir: string; databaseUrl?: string },
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  if (srv.databaseUrl) {
+    let n = 0;
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    const c = new pg.Client({ connectionString: srv.databaseUrl, types: ROW_TYPES });
+    await c.connect();
+    try {
+      return (await c.query(text, params)).rows as Record<string, unknown>[];
+    } finally {
+      await c.end();
+    }
+  }
+  const { default: Database } = await import('better-sqlite3');
+  const { join } = await import('node:path');
+  const db = new Database(join(srv.dataDir, 'server.db'));
+  db.pragma('busy_timeout = 5000');
+  try {
+    const st = db.prepare(sql);
+    if (st.reader) return st.all(...params) as Record<string, unknown>[];
+    st.run(...params);
+    return [];
+  } finally {
+    db.close();
+  }
+}
