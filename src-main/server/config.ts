@@ -89,6 +89,7 @@ export function writeSecretFile(file: string, content: string): void {
 }
 
 const MIN_JWT_SECRET = 32;
+const MIN_API_KEY = 16;
 
 function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Array {
   if (env.OUTPOST_JWT_SECRET && env.OUTPOST_JWT_SECRET.length >= MIN_JWT_SECRET) {
@@ -135,6 +136,11 @@ function loadApiKeyDigests(dataDir: string, env: NodeJS.ProcessEnv, notices: Fir
     .split(',')
     .map((k) => k.trim())
     .filter(Boolean);
+  // A short admin key is guessable through the rate limits; generated keys have 32 random characters.
+  const short = fromEnv.findIndex((k) => k.length < MIN_API_KEY);
+  if (short >= 0) {
+    throw new Error(`OUTPOST_API_KEYS: key ${short + 1} is shorter than ${MIN_API_KEY} characters`);
+  }
   if (fromEnv.length > 0) return fromEnv.map(sha256Hex);
   const file = join(dataDir, 'api-keys.sha256');
   if (!existsSync(file)) {

@@ -9,6 +9,8 @@ interface UserEntry {
   loadedAt: number;
 }
 
+export type Revocation = { userId: number } | { deviceId: string };
+
 interface OwnerEntry {
   owner: number;
   loadedAt: number;
@@ -29,6 +31,7 @@ export class PrincipalGate {
   private readonly owners = new Map<string, OwnerEntry>();
   /** Bumped by every invalidation, so a load that raced with one does not re-insert stale state. */
   private generation = 0;
+  private readonly revokeListeners: ((r: Revocation) => void)[] = [];
 
   constructor(
     private readonly repos: { users: UsersRepo; bindings: StationBindingsRepo },
@@ -52,6 +55,18 @@ export class PrincipalGate {
     if (owner !== userId) {
       throw new AppError('FORBIDDEN', 'This device_id is bound to another account');
     }
+  }
+
+  /** Called when a user is deleted or disabled, or a device id is released (open sockets end). */
+  onRevoke(listener: (r: Revocation) => void): void {
+    this.revokeListeners.push(listener);
+  }
+
+  /** Forgets a deleted or disabled user, or a released device id, and ends what is still open for it. */
+  revoke(r: Revocation): void {
+    if ('userId' in r) this.invalidateUser(r.userId);
+    else this.invalidateDevice(r.deviceId);
+    for (const listener of this.revokeListeners) listener(r);
   }
 
   invalidateUser(userId: number): void {
@@ -87,7 +102,10 @@ export class PrincipalGate {
     const hit = this.owners.get(deviceId);
     if (hit && this.fresh(hit.loadedAt)) return hit.owner;
     const gen = this.generation;
-    const owner = await this.repos.bindings.claim(deviceId, claimant, new Date(this.now()).toISOString());
+    // Read first: a claim is a write (and takes the write lock) even when it changes nothing.
+    const owner =
+      (await this.repos.bindings.ownerOf(deviceId)) ??
+      (await this.repos.bindings.claim(deviceId, claimant, new Date(this.now()).toISOString()));
     if (gen === this.generation) put(this.owners, deviceId, { owner, loadedAt: this.now() }, this.maxEntries);
     return owner;
   }

@@ -30,7 +30,8 @@ function adminUser(u: UserRecord): AdminUser {
 
 /**
  * Admin (X-API-Key): list, disable and delete users, and see or release station bindings. Every change
- * invalidates the principal gate at once, so a disabled user's next push is already refused here.
+ * invalidates the principal gate at once, so a disabled user's next push is already refused here, and its
+ * open sockets (or the released device's) are closed.
  */
 export const adminUsersPlugin: FastifyPluginAsync<{ ctx: ServerContext; principals: PrincipalGate }> = async (
   app,
@@ -62,7 +63,8 @@ export const adminUsersPlugin: FastifyPluginAsync<{ ctx: ServerContext; principa
     async (request) => {
       const { id } = request.params;
       const user = await ctx.store.users.setDisabled(id, request.body.disabled);
-      principals.invalidateUser(id);
+      if (request.body.disabled) principals.revoke({ userId: id });
+      else principals.invalidateUser(id);
       if (!user) throw new AppError('NOT_FOUND', 'User not found');
       request.log.info({ user_id: id, disabled: user.disabled }, 'user updated');
       return { success: true as const, data: adminUser(user) };
@@ -75,7 +77,7 @@ export const adminUsersPlugin: FastifyPluginAsync<{ ctx: ServerContext; principa
     async (request) => {
       const { id } = request.params;
       const removed = await ctx.store.users.remove(id);
-      principals.invalidateUser(id);
+      principals.revoke({ userId: id });
       if (!removed) throw new AppError('NOT_FOUND', 'User not found');
       request.log.info({ user_id: id }, 'user deleted');
       return { success: true as const, message: 'User deleted' };
@@ -96,7 +98,7 @@ export const adminUsersPlugin: FastifyPluginAsync<{ ctx: ServerContext; principa
     async (request) => {
       const { device_id: deviceId } = request.params;
       const released = await ctx.store.bindings.release(deviceId);
-      principals.invalidateDevice(deviceId);
+      principals.revoke({ deviceId });
       if (!released) throw new AppError('NOT_FOUND', 'No binding for this device_id');
       request.log.info({ device_id: deviceId }, 'station binding released');
       return { success: true as const, message: 'Binding released' };

@@ -84,6 +84,11 @@ export class ConnectionRegistry {
     if (room.size === 1 && c.deviceId) this.onPresence(c, true);
   }
 
+  /** Authenticated sockets, to find those a revocation ends. */
+  authenticated(): ReadonlySet<Conn> {
+    return this.authed;
+  }
+
   remove(c: Conn): void {
     if (!this.all.delete(c)) return;
     if (c.authTimer) clearTimeout(c.authTimer);

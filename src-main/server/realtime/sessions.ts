@@ -3,6 +3,7 @@ import type { RawData, WebSocket } from 'ws';
 import { AuthenticateData, NotificationReadData, WS_CLOSE } from '../../../src-shared/api/realtime.js';
 import type { TokenClaims } from '../../../src-shared/api/auth.js';
 import type { JwtService } from '../auth/jwt.js';
+import type { Revocation } from '../auth/principal-gate.js';
 import type { ServerContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { InProcessHub, type RealtimeHub } from './hub.js';
@@ -43,6 +44,16 @@ export class RealtimeSessions {
       this.hub.publish({ kind: 'watchers' }, online ? 'device_online' : 'device_offline', data);
     });
     this.hub = new InProcessHub(this.registry);
+    jwt.principals.onRevoke((r) => this.endRevoked(r));
+  }
+
+  /** A deleted or disabled user's sockets, or a released device's, must not keep receiving its events. */
+  private endRevoked(r: Revocation): void {
+    for (const c of [...this.registry.authenticated()]) {
+      if ('userId' in r ? c.user?.id !== r.userId : c.deviceId !== r.deviceId) continue;
+      this.registry.send(c, errorFrame('AUTH_FAILED', 'Session revoked: log in again'));
+      closeSoon(c.ws, WS_CLOSE.REVOKED, 'session revoked');
+    }
   }
 
   /**
@@ -176,7 +187,12 @@ export class RealtimeSessions {
           c,
           errorFrame(
             'VALIDATION_ERROR',
-            name ? `Unknown event '${name.slice(0, 64)}'` : 'Message needs an event or type',
+            // The caller's own text is named back only when it is a plain identifier.
+            name === undefined
+              ? 'Message needs an event or type'
+              : /^[A-Za-z0-9_.:-]{1,64}$/.test(name)
+                ? `Unknown event '${name}'`
+                : 'Unknown event',
             {
               known: ['ping', 'authenticate', 'notification_read'],
             },
