@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomSecret, sha256Hex } from './auth/secret-hash.js';
+import { checkJwtSecret, MIN_JWT_SECRET, parseApiKeyDigests, readKeyFile } from './key-files.js';
 import { licensePrefixFrom } from './licensing/license-key.js';
 
 /** Everything the server needs to start, resolved once from CLI flags and environment. */
@@ -88,7 +89,6 @@ export function writeSecretFile(file: string, content: string): void {
   renameSync(tmp, file);
 }
 
-const MIN_JWT_SECRET = 32;
 const MIN_API_KEY = 16;
 
 function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Array {
@@ -100,31 +100,7 @@ function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Ar
   }
   const file = join(dataDir, 'jwt-secret');
   if (!existsSync(file)) writeSecretFile(file, randomSecret(48));
-  const secret = readKeyFile(file).trim();
-  // A short secret signs tokens anyone can forge by guessing it; an empty one would fail every login.
-  if (secret.length < MIN_JWT_SECRET) {
-    throw new Error(
-      `${file}: the JWT secret must be at least ${MIN_JWT_SECRET} characters (it has ${secret.length}); ` +
-        'delete the file to have a new one generated',
-    );
-  }
-  return new TextEncoder().encode(secret);
-}
-
-/** A key file's text, or an error naming the file and what is wrong (never a bare errno). */
-export function readKeyFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EACCES'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : `cannot be read (${code})`;
-    throw new Error(`${file}: ${why}`);
-  }
+  return new TextEncoder().encode(checkJwtSecret(readKeyFile(file), file));
 }
 
 /**
@@ -148,25 +124,7 @@ function loadApiKeyDigests(dataDir: string, env: NodeJS.ProcessEnv, notices: Fir
     writeSecretFile(file, `${sha256Hex(key)}\n`);
     notices.generatedApiKey = key;
   }
-  const digests: string[] = [];
-  const lines = readKeyFile(file).split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    // A mistyped line would otherwise be skipped quietly and the key the operator meant would never work.
-    if (!/^[0-9a-fA-F]{64}$/.test(line)) {
-      throw new Error(`${file}: line ${i + 1} is not a SHA-256 digest (64 hex characters)`);
-    }
-    digests.push(line.toLowerCase());
-  }
-  // Without a digest no admin route could ever be used, and nothing would say why.
-  if (digests.length === 0) {
-    throw new Error(
-      `${file}: no admin key digest (expected one SHA-256 hex line per key); ` +
-        'delete the file to have a new key generated, or set OUTPOST_API_KEYS',
-    );
-  }
-  return digests;
+  return parseApiKeyDigests(readKeyFile(file), file);
 }
 
 /** Headers within 10 s, a whole request within 30 s, and the per-IP cap (off behind a trusted proxy). */
