@@ -59,6 +59,13 @@ export async function startTestServer(
     dataDir,
     env: database ? { OUTPOST_PG_POOL_MAX: '4', ...env } : env,
     databaseUrl: database?.url,
+  }).catch(async (err: unknown) => {
+    // A server that refuses to start (tests of bad configuration) leaves no database behind.
+    if (database && !opts.dataDir) {
+      databases.delete(dataDir);
+      await database.drop();
+    }
+    throw err;
   });
   return {
     ...server,
