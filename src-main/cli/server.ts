@@ -1,10 +1,11 @@
 /**
- * `npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data]`
- * Starts the standalone server on SQLite and prints `listening on http://HOST:PORT` (tools and tests rely on it).
+ * `npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--database-url postgres://…]`
+ * Starts the standalone server on SQLite (or on PostgreSQL with --database-url / OUTPOST_DATABASE_URL) and prints `listening on http://HOST:PORT` (tools and tests rely on it).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../server/runner.js';
+import { describeUrl } from '../server/store/postgres/describe-url.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -12,13 +13,16 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8787' },
       'data-dir': { type: 'string', default: './data' },
+      'database-url': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--quiet]');
+    console.log(
+      'usage: npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--database-url postgres://…] [--quiet]',
+    );
     return;
   }
   const port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
@@ -41,6 +45,7 @@ async function main(): Promise<void> {
     host: values.host,
     port,
     dataDir: resolve(values['data-dir']),
+    databaseUrl: values['database-url'],
     logger: values.quiet ? false : { level: process.env.OUTPOST_LOG_LEVEL ?? 'info' },
   });
   state.server = server;
@@ -58,7 +63,10 @@ async function main(): Promise<void> {
     shutdown(server, state.signalled);
     return;
   }
-  console.log(`Outpost server listening on ${server.url} (data dir ${server.config.dataDir})`);
+  const where = server.config.databaseUrl
+    ? `PostgreSQL ${describeUrl(server.config.databaseUrl)}`
+    : `data dir ${server.config.dataDir}`;
+  console.log(`Outpost server listening on ${server.url} (${where})`);
 }
 
 /**

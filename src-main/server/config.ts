@@ -9,6 +9,10 @@ export interface ServerConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** PostgreSQL URL (--database-url / OUTPOST_DATABASE_URL): the fleet store instead of SQLite in dataDir. */
+  databaseUrl?: string;
+  /** Connections per instance to PostgreSQL (OUTPOST_PG_POOL_MAX). */
+  pgPoolMax: number;
   /** SHA-256 digests of the admin API keys (`X-API-Key`); keys themselves are never kept. */
   apiKeyDigests: string[];
   jwtSecret: Uint8Array;
@@ -142,6 +146,7 @@ export interface ConfigInput {
   host?: string;
   port?: number;
   dataDir: string;
+  databaseUrl?: string;
   env?: NodeJS.ProcessEnv;
   version?: string;
 }
@@ -158,6 +163,8 @@ export function resolveServerConfig(input: ConfigInput): {
     host: input.host ?? '127.0.0.1',
     port: input.port ?? 8787,
     dataDir: input.dataDir,
+    databaseUrl: input.databaseUrl || env.OUTPOST_DATABASE_URL || undefined,
+    pgPoolMax: NUM(env.OUTPOST_PG_POOL_MAX, 10, 1, 1000),
     apiKeyDigests: loadApiKeyDigests(input.dataDir, env, notices),
     jwtSecret: loadOrCreateJwtSecret(input.dataDir, env),
     rateLimitPerMin: NUM(env.OUTPOST_RATE_LIMIT_PER_MIN, 60, 1, 1_000_000),

@@ -21,10 +21,19 @@ export interface StartOptions {
   host?: string;
   port?: number;
   dataDir: string;
+  /** PostgreSQL URL; default OUTPOST_DATABASE_URL, else SQLite in the data dir. */
+  databaseUrl?: string;
   env?: NodeJS.ProcessEnv;
   logger?: boolean | object;
   /** Injected store (PostgreSQL, tests); default SQLite in the data dir. */
   store?: Store;
+}
+
+/** PostgreSQL when a URL is configured (loaded only then), else the embedded SQLite store. */
+async function openStore(config: ServerConfig): Promise<Store> {
+  if (!config.databaseUrl) return createSqliteStore(config.dataDir);
+  const { createPostgresStore } = await import('./store/postgres/index.js');
+  return createPostgresStore({ url: config.databaseUrl, poolMax: config.pgPoolMax });
 }
 
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
@@ -33,9 +42,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     host: opts.host,
     port: opts.port,
     dataDir: opts.dataDir,
+    databaseUrl: opts.databaseUrl,
     env,
   });
-  const store = opts.store ?? createSqliteStore(config.dataDir);
+  const store = opts.store ?? (await openStore(config));
   try {
     await bootstrapAdmin(store, env, notices);
     const { app, ctx } = await buildServer({ config, store, logger: opts.logger });

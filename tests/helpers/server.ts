@@ -2,12 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src-main/server/runner.js';
+import { createTestDatabase, type TestDatabase } from './pg.js';
 
 export const TEST_API_KEY = 'test-admin-key-0123456789abcdef';
 export const TEST_ADMIN = { username: 'admin', password: 'admin-password-123' };
 
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** The PostgreSQL database URL when running on PostgreSQL. */
+  databaseUrl?: string;
   apiKey: string;
   /** fetch against the server with JSON in and out. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
@@ -21,6 +24,15 @@ export interface TestResponse {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary JSON
   text: string;
 }
+
+/**
+ * Which store the integration suites run on: SQLite in the data dir (default), or PostgreSQL with
+ * OUTPOST_TEST_STORE=postgres (vitest's `server-postgres` project), one fresh database per data dir.
+ */
+export const TEST_STORE: 'sqlite' | 'postgres' =
+  process.env.OUTPOST_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+/** The PostgreSQL database behind each data dir, so a restart on the same data dir finds its rows again. */
+const databases = new Map<string, TestDatabase>();
 
 /** The real server on an ephemeral loopback port with a temp data dir (or the given one, for restarts). */
 export async function startTestServer(
@@ -36,15 +48,38 @@ export async function startTestServer(
     OUTPOST_MAX_CONNECTIONS_PER_IP: '0',
     ...opts.env,
   };
-  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, env });
+  let database = databases.get(dataDir);
+  if (TEST_STORE === 'postgres' && !database) {
+    database = await createTestDatabase();
+    databases.set(dataDir, database);
+  }
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    env: database ? { OUTPOST_PG_POOL_MAX: '4', ...env } : env,
+    databaseUrl: database?.url,
+  }).catch(async (err: unknown) => {
+    // A server that refuses to start (tests of bad configuration) leaves no database behind.
+    if (database && !opts.dataDir) {
+      databases.delete(dataDir);
+      await database.drop();
+    }
+    throw err;
+  });
   return {
     ...server,
     dataDir,
+    databaseUrl: database?.url,
     apiKey: TEST_API_KEY,
     api: (method, path, body, headers) => request(server.url, method, path, body, headers),
     async dispose(d = {}) {
       await server.stop();
-      if (!d.keepData) rmSync(dataDir, { recursive: true, force: true });
+      if (!d.keepData) {
+        rmSync(dataDir, { recursive: true, force: true });
+        databases.delete(dataDir);
+        await database?.drop();
+      }
     },
   };
 }

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { expect } from 'vitest';
+import { serverSql } from '../helpers/pg.js';
 import type { TestServer } from '../helpers/server.js';
 
 /** Shared steps for the seed 004 device tests (not a test file itself). */
@@ -33,29 +32,45 @@ export async function enrolled(srv: TestServer, key?: string): Promise<{ key: st
   return { key: d.device_key, secret: await register(srv, d.device_key, d.token_code) };
 }
 
+/** Columns a heartbeat writes: on PostgreSQL they live in the narrow device_heartbeats table. */
+const HEARTBEAT_COLUMNS = new Set([
+  'last_seen',
+  'ip_address',
+  'ip_lan',
+  'ip_public',
+  'mac',
+  'cluster_ip',
+  'note',
+]);
+
 /**
- * Edits a device row directly in the server's SQLite file (a second connection; WAL allows it), for states that
- * would otherwise need waiting: an expired token, a last heartbeat long ago.
+ * Edits a device row directly in the server's database (a second connection), for states that would otherwise
+ * need waiting: an expired token, a last heartbeat long ago.
  */
 export async function editDeviceRow(srv: TestServer, key: string, set: Record<string, string | null>) {
   await srv.ctx.store.devices.flush();
-  const db = new Database(join(srv.dataDir, 'server.db'));
-  try {
-    const cols = Object.keys(set);
-    const info = db
-      .prepare(`UPDATE devices SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE device_key = @key`)
-      .run({ ...set, key });
-    expect(info.changes).toBe(1);
-  } finally {
-    db.close();
+  const cols = Object.keys(set);
+  const tables = srv.databaseUrl
+    ? [
+        ['devices', cols.filter((c) => !HEARTBEAT_COLUMNS.has(c))] as const,
+        ['device_heartbeats', cols.filter((c) => HEARTBEAT_COLUMNS.has(c))] as const,
+      ]
+    : [['devices', cols] as const];
+  for (const [table, these] of tables) {
+    if (these.length === 0) continue;
+    const rows = await serverSql(
+      srv,
+      `UPDATE ${table} SET ${these.map((c) => `${c} = ?`).join(', ')} WHERE device_key = ? RETURNING device_key`,
+      [...these.map((c) => set[c]), key],
+    );
+    expect(rows).toHaveLength(1);
   }
 }
 
-export function readDeviceRow(srv: TestServer, key: string): Record<string, unknown> | undefined {
-  const db = new Database(join(srv.dataDir, 'server.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT * FROM devices WHERE device_key = ?').get(key) as Record<string, unknown>;
-  } finally {
-    db.close();
-  }
+export async function readDeviceRow(
+  srv: TestServer,
+  key: string,
+): Promise<Record<string, unknown> | undefined> {
+  const from = srv.databaseUrl ? 'devices JOIN device_heartbeats USING (device_key)' : 'devices';
+  return (await serverSql(srv, `SELECT * FROM ${from} WHERE device_key = ?`, [key]))[0];
 }

@@ -133,7 +133,7 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
       expect(typeof r.body.message).toBe('string');
       expect(Buffer.from(r.body.device_secret, 'base64url').length).toBeGreaterThanOrEqual(32);
       // Stored only as hashes: neither the secret nor the token is in the database row.
-      const row = readDeviceRow(srv, 'reg-ok')!;
+      const row = (await readDeviceRow(srv, 'reg-ok'))!;
       expect(JSON.stringify(row)).not.toContain(r.body.device_secret);
       expect(JSON.stringify(row)).not.toContain(d.token_code);
       expect(row.secret_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -153,7 +153,7 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
         secret_hash: 'ff'.repeat(32),
       });
       expect(r.status).toBe(200);
-      const row = readDeviceRow(srv, 'reg-strip')!;
+      const row = (await readDeviceRow(srv, 'reg-strip'))!;
       expect(row).not.toHaveProperty('is_admin');
       expect(row.secret_hash).not.toBe('ff'.repeat(32));
     });

@@ -1,7 +1,6 @@
-import Database from 'better-sqlite3';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverSql } from '../helpers/pg.js';
 import { startTestServer, type TestResponse, type TestServer } from '../helpers/server.js';
 
 /**
@@ -29,18 +28,16 @@ function expectNoLeak(r: TestResponse, what: string): void {
 
 const JSON_CT = { 'content-type': 'application/json' };
 
-/** Every string stored anywhere in the server database, for "never stored" checks. */
-function everythingStored(dataDir: string): string {
-  const db = new Database(join(dataDir, 'server.db'), { readonly: true, fileMustExist: true });
-  try {
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-      .pluck()
-      .all() as string[];
-    return tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all())).join('\n');
-  } finally {
-    db.close();
+/** Every string stored anywhere in the server database (SQLite file or PostgreSQL), for "never stored" checks. */
+async function everythingStored(srv: TestServer): Promise<string> {
+  const tables = srv.databaseUrl
+    ? "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+    : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+  const out: string[] = [];
+  for (const { name } of await serverSql(srv, tables)) {
+    out.push(JSON.stringify(await serverSql(srv, `SELECT * FROM "${String(name)}"`)));
   }
+  return out.join('\n');
 }
 
 describe('error envelope and hardening', () => {
@@ -89,7 +86,7 @@ describe('error envelope and hardening', () => {
     const body = JSON.stringify({ plugin_id: 'almost-1mb', pad: 'x'.repeat(1000 * 1000) });
     const r = await call('~1 MB body', 'POST', '/api/heartbeat', body, JSON_CT);
     expect(r.status).toBe(200);
-    expect(everythingStored(srv.dataDir)).not.toContain('x'.repeat(1000));
+    expect(await everythingStored(srv)).not.toContain('x'.repeat(1000));
   });
 
   it.each([
@@ -105,7 +102,7 @@ describe('error envelope and hardening', () => {
     const r = await call(`content type ${ct}`, 'POST', '/api/heartbeat', raw, { 'content-type': ct });
     expect(r.status).toBe(415);
     expect(r.body).toMatchObject({ success: false, code: 'UNSUPPORTED_MEDIA_TYPE' });
-    expect(everythingStored(srv.dataDir)).not.toMatch(/ct-(text|xml|form|octet)/);
+    expect(await everythingStored(srv)).not.toMatch(/ct-(text|xml|form|octet)/);
   });
 
   it('unknown fields are stripped: answered 200, never stored, never echoed', async () => {
@@ -129,7 +126,7 @@ describe('error envelope and hardening', () => {
     });
     expect(list.text).not.toContain(marker);
     expect(list.text).not.toContain('is_admin');
-    const stored = everythingStored(srv.dataDir);
+    const stored = await everythingStored(srv);
     expect(stored).toContain('strip-check');
     expect(stored).not.toContain(marker);
     expect(stored).not.toContain('1999-01-01');
@@ -149,7 +146,7 @@ describe('error envelope and hardening', () => {
     expect(r.body.success).toBe(false);
     expect(['INVALID_JSON', 'VALIDATION_ERROR']).toContain(r.body.code);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(everythingStored(srv.dataDir)).not.toMatch(/proto-\d/);
+    expect(await everythingStored(srv)).not.toMatch(/proto-\d/);
   });
 
   it.each([
@@ -253,9 +250,7 @@ describe('internal failures answer a generic 500 without internals', () => {
     const ok = await srv.api('POST', '/api/heartbeat', { plugin_id: 'before-drop' });
     expect(ok.status).toBe(200);
     // Break the schema underneath the running server from a second connection.
-    const db = new Database(join(srv.dataDir, 'server.db'));
-    db.exec('DROP TABLE plugins');
-    db.close();
+    await serverSql(srv, 'DROP TABLE plugins');
     for (const [method, path, body] of [
       ['POST', '/api/heartbeat', { plugin_id: 'after-drop' }],
       ['GET', '/api/plugins', undefined],
@@ -265,6 +260,7 @@ describe('internal failures answer a generic 500 without internals', () => {
       expect(r.body).toEqual({ success: false, error: 'Internal server error', code: 'INTERNAL_ERROR' });
       expectNoLeak(r, `${method} ${path}`);
       expect(r.text).not.toContain('no such table');
+      expect(r.text).not.toContain('does not exist');
     }
   });
 

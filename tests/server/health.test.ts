@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, TEST_STORE, type TestServer } from '../helpers/server.js';
 
 describe('health surface (seeds 000 and 003)', () => {
   let srv: TestServer;
@@ -21,7 +21,7 @@ describe('health surface (seeds 000 and 003)', () => {
   it.each(['/health', '/api/health'])('%s reports a healthy database and zero sockets', async (path) => {
     const r = await srv.api('GET', path);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'healthy', database: { status: 'connected', kind: 'sqlite' } });
+    expect(r.body).toMatchObject({ status: 'healthy', database: { status: 'connected', kind: TEST_STORE } });
     expect(r.body.connections).toEqual({ active: 0, total: 0 });
     expect(r.body.memory.used).toBeGreaterThan(0);
   });

@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenClaims } from '../../src-shared/api/auth.js';
 import { PrincipalGate } from '../../src-main/server/auth/principal-gate.js';
 import { AppError } from '../../src-main/server/errors.js';
+import { serverSql } from '../helpers/pg.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { createClient, createUser, login, stationSocket, TestSocket } from './realtime-client.js';
 
@@ -253,9 +252,8 @@ describe('identity: deleted/disabled users and station bindings', () => {
     expect((await gate.check(full)).id).toBe(u.id);
 
     // Another process (a CLI, a second instance) disables the user directly in the database.
-    const db = new Database(join(srv.dataDir, 'server.db'));
-    db.prepare('UPDATE users SET disabled = 1 WHERE id = ?').run(u.id);
-    db.close();
+    // (1 is true for SQLite's 0/1 column and for PostgreSQL's boolean alike.)
+    await serverSql(srv, 'UPDATE users SET disabled = ? WHERE id = ?', [1, u.id]);
 
     now += 999;
     expect((await gate.check(full)).id).toBe(u.id);

@@ -2,7 +2,8 @@ import { createPublicKey } from 'node:crypto';
 import { compactVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { activate, admin, fp, generate, withDb } from './licenses-helpers.js';
+import { serverSql } from '../helpers/pg.js';
+import { activate, admin, fp, generate } from './licenses-helpers.js';
 
 describe('license activation: seats, idempotency, states', () => {
   let srv: TestServer;
@@ -22,10 +23,10 @@ describe('license activation: seats, idempotency, states', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(19);
     expect(results.find((r) => r.status === 409)!.body.code).toBe('LICENSE_IN_USE');
-    const seats = withDb(srv, (db) =>
-      db.prepare('SELECT COUNT(*) AS n FROM activations WHERE license_id = ?').get(lic.id),
-    ) as { n: number };
-    expect(seats.n).toBe(1);
+    const [seats] = await serverSql(srv, 'SELECT COUNT(*) AS n FROM activations WHERE license_id = ?', [
+      lic.id,
+    ]);
+    expect(seats!.n).toBe(1);
   });
 
   it('20 parallel activations of a max_machines:3 license → exactly three win', async () => {
@@ -111,9 +112,10 @@ describe('license activation: seats, idempotency, states', () => {
   it('expired (expires_at passed) → 403 LICENSE_EXPIRED even for the activated machine', async () => {
     const lic = await generate(srv);
     await activate(srv, lic.license_key, fp('exp-2'));
-    withDb(srv, (db) =>
-      db.prepare('UPDATE licenses SET expires_at = ? WHERE id = ?').run('2020-01-01T00:00:00.000Z', lic.id),
-    );
+    await serverSql(srv, 'UPDATE licenses SET expires_at = ? WHERE id = ?', [
+      '2020-01-01T00:00:00.000Z',
+      lic.id,
+    ]);
     const r = await activate(srv, lic.license_key, fp('exp-2'));
     expect(r.status).toBe(403);
     expect(r.body.code).toBe('LICENSE_EXPIRED');
@@ -147,10 +149,12 @@ describe('license activation: seats, idempotency, states', () => {
       system_data: {},
     });
     await srv.api('DELETE', `/api/licenses/${lic.id}`, undefined, admin(srv));
-    const left = withDb(srv, (db) => ({
-      seats: db.prepare('SELECT COUNT(*) AS n FROM activations WHERE license_id = ?').get(lic.id),
-      systems: db.prepare('SELECT COUNT(*) AS n FROM systems WHERE license_id = ?').get(lic.id),
-    }));
+    const left = {
+      seats: (
+        await serverSql(srv, 'SELECT COUNT(*) AS n FROM activations WHERE license_id = ?', [lic.id])
+      )[0],
+      systems: (await serverSql(srv, 'SELECT COUNT(*) AS n FROM systems WHERE license_id = ?', [lic.id]))[0],
+    };
     expect(left).toEqual({ seats: { n: 0 }, systems: { n: 0 } });
   });
 });

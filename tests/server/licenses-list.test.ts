@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { activate, admin, fp, generate, withDb } from './licenses-helpers.js';
+import { serverSql } from '../helpers/pg.js';
+import { activate, admin, fp, generate } from './licenses-helpers.js';
 
 /** GET /api/licenses: pagination edges, sorting, filters, and search that treats SQL metacharacters literally. */
 describe('licenses list', () => {
@@ -29,14 +30,11 @@ describe('licenses list', () => {
       keys.push(lic.license_key);
     }
     // Distinct, known creation times so sorting is deterministic (generation within one ms would tie).
-    withDb(srv, (db) => {
-      const st = db.prepare('UPDATE licenses SET created_at = ?, updated_at = ? WHERE id = ?');
-      ids.forEach((id, i) => {
-        const t = new Date(Date.UTC(2025, 0, 1 + i)).toISOString();
-        const u = new Date(Date.UTC(2025, 5, 30 - i)).toISOString();
-        st.run(t, u, id);
-      });
-    });
+    for (const [i, id] of ids.entries()) {
+      const t = new Date(Date.UTC(2025, 0, 1 + i)).toISOString();
+      const u = new Date(Date.UTC(2025, 5, 30 - i)).toISOString();
+      await serverSql(srv, 'UPDATE licenses SET created_at = ?, updated_at = ? WHERE id = ?', [t, u, id]);
+    }
   });
   afterAll(async () => {
     await srv.dispose();
@@ -220,9 +218,10 @@ describe('licenses list', () => {
 
   it('status=expired includes active licenses whose expires_at has passed (derived at read time)', async () => {
     await activate(srv, keys[11]!, fp('expire-me'));
-    withDb(srv, (db) =>
-      db.prepare('UPDATE licenses SET expires_at = ? WHERE id = ?').run('2020-01-01T00:00:00.000Z', ids[11]),
-    );
+    await serverSql(srv, 'UPDATE licenses SET expires_at = ? WHERE id = ?', [
+      '2020-01-01T00:00:00.000Z',
+      ids[11],
+    ]);
     const expired = await list('?status=expired');
     expect(expired.body.data.licenses.map((l: { id: string }) => l.id)).toEqual([ids[11]]);
     expect(expired.body.data.licenses[0].status).toBe('expired');

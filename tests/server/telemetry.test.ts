@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PluginView } from '../../src-shared/api/telemetry.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, TEST_STORE, type TestServer } from '../helpers/server.js';
 
 /** The request body of seed 000, verbatim. */
 const SEED_HEARTBEAT = {
@@ -128,7 +128,7 @@ describe('seed 000 telemetry: POST /api/heartbeat and GET /api/plugins', () => {
     expect(d.sync_info).toEqual({ ...d.stats, last_check: expect.stringMatching(ISO_UTC) });
     expect(d.diagnosis).toMatchObject({
       connection: 'OK',
-      stats: { ...d.stats, active_window_sec: 900, recent_window_sec: 86400, database: 'sqlite' },
+      stats: { ...d.stats, active_window_sec: 900, recent_window_sec: 86400, database: TEST_STORE },
       diagnosis_time: expect.stringMatching(ISO_UTC),
     });
     expect(d.diagnosis.recent_records.length).toBeGreaterThan(0);

@@ -1,0 +1,124 @@
+import { HeartbeatBuffer, definedOnly } from '../../devices/heartbeat-buffer.js';
+import type { HeartbeatWrite } from '../devices-repo.js';
+import type { Queryable } from './db.js';
+
+/**
+ * The whole flush is ONE statement, whatever its size: one array parameter per column (no 65,535-parameter cap),
+ * prepared once per connection. Rows are sorted by device_key, so two instances flushing overlapping devices lock
+ * their rows in the same order and never deadlock. `GREATEST` keeps last_seen from moving back when an older
+ * flush (another instance, a slow connection) lands after a newer one, and the device-reported fields of such a
+ * stale row are left as they are.
+ */
+const FLUSH_SQL = `
+  INSERT INTO device_heartbeats AS h (device_key, last_seen, ip_address, ip_lan, ip_public, mac, cluster_ip, note)
+  SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::text[])
+  ON CONFLICT (device_key) DO UPDATE SET
+    last_seen = GREATEST(h.last_seen, excluded.last_seen),
+    ip_address = CASE WHEN h.last_seen > excluded.last_seen THEN h.ip_address
+      ELSE COALESCE(excluded.ip_address, h.ip_address) END,
+    ip_lan = CASE WHEN h.last_seen > excluded.last_seen THEN h.ip_lan
+      ELSE COALESCE(excluded.ip_lan, h.ip_lan) END,
+    ip_public = CASE WHEN h.last_seen > excluded.last_seen THEN h.ip_public
+      ELSE COALESCE(excluded.ip_public, h.ip_public) END,
+    mac = CASE WHEN h.last_seen > excluded.last_seen THEN h.mac ELSE COALESCE(excluded.mac, h.mac) END,
+    cluster_ip = CASE WHEN h.last_seen > excluded.last_seen THEN h.cluster_ip
+      ELSE COALESCE(excluded.cluster_ip, h.cluster_ip) END,
+    note = CASE WHEN h.last_seen > excluded.last_seen THEN h.note ELSE COALESCE(excluded.note, h.note) END`;
+
+/** The statement's parameters for a batch: one array per column, rows sorted by device_key. */
+export function flushParams(batch: Map<string, HeartbeatWrite>): unknown[][] {
+  const keys = [...batch.keys()].sort();
+  const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+  for (const k of keys) {
+    const { last_seen, info } = batch.get(k)!;
+    cols[0]!.push(k);
+    cols[1]!.push(last_seen);
+    cols[2]!.push(info.ip_address ?? null);
+    cols[3]!.push(info.ip_lan ?? null);
+    cols[4]!.push(info.ip_public ?? null);
+    cols[5]!.push(info.mac ?? null);
+    cols[6]!.push(info.cluster_ip ?? null);
+    cols[7]!.push(info.note ?? null);
+  }
+  return cols;
+}
+
+/**
+ * Write-behind for heartbeats on PostgreSQL: `record` coalesces in memory (per device, newest wins), a timer
+ * flushes every `flushMs` in one upsert, reads lay unwritten entries over stored rows (`peek`), and `close`
+ * writes what is left. A failed flush gives its entries back (newer heartbeats win) and the next tick retries.
+ */
+export class HeartbeatFlusher {
+  private readonly pending = new HeartbeatBuffer();
+  private inflight: Map<string, HeartbeatWrite> | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+  /** Last write failure, kept for diagnosis; the entries are retried on the next tick. */
+  lastError: unknown;
+
+  constructor(
+    private readonly db: Queryable,
+    flushMs: number,
+  ) {
+    this.timer = setInterval(() => {
+      if (!this.running && this.pending.size > 0) this.flush().catch(() => {}); // kept in lastError
+    }, flushMs);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.pending.size + (this.inflight?.size ?? 0);
+  }
+
+  record(deviceKey: string, hb: HeartbeatWrite): void {
+    if (!this.closed) this.pending.record(deviceKey, hb);
+  }
+
+  discard(deviceKey: string): void {
+    this.pending.discard(deviceKey);
+    this.inflight?.delete(deviceKey);
+  }
+
+  peek(deviceKey: string): HeartbeatWrite | undefined {
+    const newer = this.pending.peek(deviceKey);
+    const older = this.inflight?.get(deviceKey);
+    if (!older) return newer;
+    if (!newer) return older;
+    return { last_seen: newer.last_seen, info: { ...older.info, ...definedOnly(newer.info) } };
+  }
+
+  /** Writes everything recorded before the call (waits for a flush already running first). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running.catch(() => {});
+    if (this.pending.size === 0) return;
+    const batch = this.pending.drain();
+    this.inflight = batch;
+    const write = (async () => {
+      try {
+        // Registration may have discarded keys from the batch meanwhile: the map is read at send time.
+        if (batch.size > 0) await this.db.query(FLUSH_SQL, flushParams(batch), 'outpost_heartbeat_flush');
+      } catch (err) {
+        this.lastError = err;
+        this.pending.restore(batch);
+        throw err;
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    this.running = write;
+    try {
+      await write;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

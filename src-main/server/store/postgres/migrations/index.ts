@@ -1,0 +1,19 @@
+import type { PgMigration } from '../db.js';
+import { coreMigration } from './001-core.js';
+import { devicesMigration } from './002-devices.js';
+import { pluginsMigration } from './003-plugins.js';
+import { syncMigration } from './004-sync.js';
+import { licensesMigration } from './005-licenses.js';
+
+/**
+ * The PostgreSQL schema, in the order it is applied (versions strictly increasing). Versions 1-19 are the data
+ * tables of the Store; 20 and up are the fleet runtime's tables (outbox, limiter counters, keys, leases).
+ * Append new migrations at the end; never edit one that has shipped.
+ */
+export const migrations: PgMigration[] = [
+  coreMigration,
+  devicesMigration,
+  pluginsMigration,
+  syncMigration,
+  licensesMigration,
+];
