@@ -8,7 +8,7 @@
  * tests/electron/smoke.spec.ts.)
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -293,6 +293,34 @@ describe('a later launch whose recorded secret backend is unavailable', () => {
       expect(existsSync(join(dataDir, 'secrets.enc'))).toBe(false);
     } finally {
       again.kill();
+    }
+  }, 60_000);
+});
+
+describe('an embedded server that cannot start', () => {
+  it('still shows the window, and the window gets the cause; quitting stays clean', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-boot-busy-'));
+    const app = new BootedApp(appRoot, ['--data-dir', dir, '--port', String(port)], NO_KEYRING);
+    try {
+      const failed = await app.waitFor(
+        (e) =>
+          e.type === 'webContents.send' &&
+          e.channel === 'outpost:shell.changed' &&
+          (e.payload as ShellState).startup.phase === 'failed',
+        'the start-up failure',
+      );
+      expect(app.first('window.created').seq).toBeLessThan(app.first('utility.fork').seq);
+      expect((failed.payload as ShellState).startup.error).toMatch(/^Embedded server did not start: /);
+      await app.command({ cmd: 'quit' });
+      expect(await app.exited).toBe(0);
+      expect(app.of('utility.orphan')).toEqual([]);
+    } finally {
+      app.kill();
+      busy.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
