@@ -324,3 +324,17 @@ describe('an embedded server that cannot start', () => {
     }
   }, 60_000);
 });
+
+describe('bad launch flags', () => {
+  it('says what is wrong in a dialog and exits without starting anything', async () => {
+    const app = new BootedApp(appRoot, ['--port', '99999'], NO_KEYRING);
+    try {
+      expect(await app.exited).toBe(2);
+      expect(app.first('dialog.showErrorBox').content).toBe('--port must be a number from 0 to 65535');
+      expect(app.of('app.requestSingleInstanceLock')).toEqual([]);
+      expect(app.of('window.created')).toEqual([]);
+    } finally {
+      app.kill();
+    }
+  }, 60_000);
+});
