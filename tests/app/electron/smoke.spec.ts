@@ -72,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close().catch(() => undefined);
   // CI keeps the data dir (its logs are uploaded when a run fails).
-  if (!process.env.OUTPOST_SMOKE_DATA_ROOT) rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir && !process.env.OUTPOST_SMOKE_DATA_ROOT) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('packaged desktop app', () => {
