@@ -8,10 +8,17 @@ import { protocol, type Session } from 'electron';
 import { serveRendererFile } from './renderer-files.js';
 import { APP_SCHEME } from './security-policy.js';
 
-/** Must run before the app is ready (Electron fixes scheme privileges at start-up). */
+/**
+ * Must run before the app is ready (Electron fixes scheme privileges at start-up). standard: a real origin for
+ * 'self' and relative URLs; secure: a secure context; supportFetchAPI + corsEnabled: Vite's
+ * `<script type="module" crossorigin>` loads through fetch in CORS mode.
+ */
 export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([
-    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+    {
+      scheme: APP_SCHEME,
+      privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true },
+    },
   ]);
 }
 

@@ -81,7 +81,10 @@ describe('desktop main process booted against the electron stub', () => {
     const schemes = booted.first('protocol.registerSchemesAsPrivileged');
     expect(schemes.afterReady).toBe(false);
     expect(schemes.schemes).toEqual([
-      { scheme: 'outpost', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+      {
+        scheme: 'outpost',
+        privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true },
+      },
     ]);
     const order = [
       setPath,
