@@ -123,6 +123,13 @@ describe('desktop main process booted against the electron stub', () => {
     expect(shows.every((s) => s.readyToShowFired === true)).toBe(true);
   });
 
+  it('gives the tray the agent state from its first render', () => {
+    const tips = booted.of('tray.tooltip');
+    expect(tips.length).toBeGreaterThan(0);
+    expect(tips[0]!.seq).toBeGreaterThan(booted.first('tray.created').seq);
+    expect(String(tips.at(-1)!.text)).toMatch(/^Outpost — Not registered\nHeartbeat: /);
+  });
+
   it('starts the embedded server in a utility process from the compiled entry and serves on loopback', async () => {
     const fork = booted.first('utility.fork');
     expect(fork.modulePath).toBe(join(appRoot, 'dist/src-main/app/server-process.js'));
