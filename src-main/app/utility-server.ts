@@ -75,6 +75,17 @@ export function utilityServerSpawner(opts: {
         resolve(code);
       }),
     );
+    // The child's last stderr line is the cause a start failure shows (e.g. the port is taken).
+    let lastStderr = '';
+    const stderrClosed = new Promise<void>((resolve) => {
+      if (!child.stderr) return resolve();
+      const lines = createInterface({ input: child.stderr });
+      lines.on('line', (line) => {
+        lastStderr = line.slice(0, 300);
+        log.warn({ line: line.slice(0, 500) }, 'server stderr');
+      });
+      lines.once('close', () => resolve());
+    });
     const ready = new Promise<string>((resolve, reject) => {
       const timer = timers.setTimeout(() => {
         reject(
@@ -84,9 +95,12 @@ export function utilityServerSpawner(opts: {
         );
         if (!done) child.kill();
       }, startTimeoutMs);
-      void exited.then((code) => {
+      void exited.then(async (code) => {
         timers.clearTimeout(timer);
-        reject(new Error(`server process exited with code ${code ?? 'signal'}`));
+        // stderr may still hold the last lines when 'exit' fires; its end comes right after.
+        await stderrClosed;
+        const cause = lastStderr ? `: ${lastStderr}` : '';
+        reject(new Error(`server process exited with code ${code ?? 'signal'}${cause}`));
       });
       if (child.stdout) {
         createInterface({ input: child.stdout }).on('line', (line) => {
@@ -100,11 +114,6 @@ export function utilityServerSpawner(opts: {
           if (notice) opts.onAdminNotice?.(notice);
           // Other stdout lines (request logs, the shutdown line) are not needed here.
         });
-      }
-      if (child.stderr) {
-        createInterface({ input: child.stderr }).on('line', (line) =>
-          log.warn({ line: line.slice(0, 500) }, 'server stderr'),
-        );
       }
     });
     ready.catch(() => undefined);

@@ -323,7 +323,9 @@ describe('an embedded server that cannot start', () => {
         'the start-up failure',
       );
       expect(app.first('window.created').seq).toBeLessThan(app.first('utility.fork').seq);
-      expect((failed.payload as ShellState).startup.error).toMatch(/^Embedded server did not start: /);
+      const error = (failed.payload as ShellState).startup.error!;
+      expect(error).toMatch(/^Embedded server did not start: server process exited with code 1: /);
+      expect(error).toContain('EADDRINUSE');
       await app.command({ cmd: 'quit' });
       expect(await app.exited).toBe(0);
       expect(app.of('utility.orphan')).toEqual([]);
