@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppInfo, ServerStatus } from '../../src-shared/ipc/channels.js';
 import type { ShellState } from '../../src-shared/ipc/shell-state.js';
 import type { Result } from '../../src-shared/result.js';
+import { keyringServiceFor } from '../../src-main/agent/secrets/keyring-store.js';
+import { openSecretStore } from '../../src-main/agent/secrets/secret-store.js';
 import { BootedApp, buildApp, type JournalEntry } from './boot/boot-harness.js';
 
 const APP_URL = 'outpost://app/index.html';
@@ -347,6 +349,44 @@ describe('bad launch flags', () => {
       expect(app.of('window.created')).toEqual([]);
     } finally {
       app.kill();
+    }
+  }, 60_000);
+});
+
+describe('with the real Secret Service (npm test starts one)', () => {
+  it("keeps the data dir's secrets in the keyring under its own service name, and records that", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-boot-keyring-'));
+    const service = keyringServiceFor(dir);
+    const app = new BootedApp(appRoot, ['--data-dir', dir, '--port', '0'], {});
+    try {
+      await app.waitFor(
+        (e) =>
+          e.type === 'webContents.send' &&
+          e.channel === 'outpost:shell.changed' &&
+          (e.payload as ShellState).startup.phase === 'ready',
+        'the end of start-up',
+      );
+      const winId = app.first('window.created').id as number;
+      const info = await app.command<Result<AppInfo>>({
+        cmd: 'invoke',
+        channel: 'outpost:app.info',
+        senderId: winId,
+        url: APP_URL,
+      });
+      expect(info).toMatchObject({ ok: true, value: { secret_backend: 'keyring' } });
+      expect(JSON.parse(readFileSync(join(dir, 'secret-backend.json'), 'utf8'))).toEqual({
+        backend: 'keyring',
+        keyring_service: service,
+      });
+      expect(service).toMatch(/^outpost-[0-9a-f]{16}$/);
+      const store = await openSecretStore({ dataDir: dir, service });
+      expect(await store.get('embedded_server_api_key')).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      await app.command({ cmd: 'quit' });
+      expect(await app.exited).toBe(0);
+      await store.delete('embedded_server_api_key');
+    } finally {
+      app.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
