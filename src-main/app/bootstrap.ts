@@ -213,6 +213,7 @@ export async function bootstrap(launch: LaunchOptions): Promise<Shell> {
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
+      spawner.abortStarting(); // a server still starting is asked to stop now, not after its start timeout
       await started.catch(() => undefined);
       offEvents();
       offTray();

@@ -41,17 +41,24 @@ export function parseAdminNotice(line: string): AdminNotice | null {
   return m ? { username: m[1]!, password: m[2]! } : null;
 }
 
+/**
+ * The spawner, plus `abortStarting()` for quitting while a child is still starting: the agent's stop waits for the
+ * start to settle, so the shell stops such a child itself (same polite path) instead of waiting out the timeout.
+ */
+export type UtilityServerSpawner = ServerSpawner & { abortStarting(): void };
+
 export function utilityServerSpawner(opts: {
   script: string;
   onAdminNotice?: (notice: AdminNotice) => void;
   startTimeoutMs?: number;
   stopGraceMs?: number;
   timers?: Timers;
-}): ServerSpawner {
+}): UtilityServerSpawner {
   const timers = opts.timers ?? realTimers;
   const startTimeoutMs = opts.startTimeoutMs ?? SERVER_START_TIMEOUT_MS;
   const stopGraceMs = opts.stopGraceMs ?? SERVER_STOP_GRACE_MS;
-  return ({ host, port, dataDir, env }): SpawnedServer => {
+  const starting = new Set<SpawnedServer>();
+  const spawn = ({ host, port, dataDir, env }: Parameters<ServerSpawner>[0]): SpawnedServer => {
     const child = utilityProcess.fork(
       opts.script,
       ['--host', host, '--port', String(port), '--data-dir', dataDir],
@@ -117,7 +124,7 @@ export function utilityServerSpawner(opts: {
       }
     });
     ready.catch(() => undefined);
-    return {
+    const spawned: SpawnedServer = {
       ready,
       exited,
       get pid() {
@@ -136,5 +143,16 @@ export function utilityServerSpawner(opts: {
         if (code !== 0) log.warn({ code }, 'embedded server stopped with a non-zero code');
       },
     };
+    starting.add(spawned);
+    void ready.then(
+      () => starting.delete(spawned),
+      () => starting.delete(spawned),
+    );
+    return spawned;
   };
+  return Object.assign(spawn, {
+    abortStarting() {
+      for (const s of [...starting]) void s.stop();
+    },
+  });
 }

@@ -132,4 +132,18 @@ describe('utility server spawner', () => {
     expect(parseAdminNotice('Outpost server listening on http://127.0.0.1:1')).toBeNull();
     expect(parseAdminNotice("x Created admin user 'a' with password (shown once): p")).toBeNull();
   });
+
+  it('abortStarting() stops a child that is still starting (quit during start-up), politely first', async () => {
+    const timers = new ManualTimers();
+    const spawner = utilityServerSpawner({ script: join(dir, 'hang.mjs'), timers, stopGraceMs: 6_000 });
+    const spawned = spawner(spawnOpts);
+    const rec = forked.at(-1)!;
+    spawner.abortStarting();
+    expect(rec.messages).toEqual([{ type: 'outpost:shutdown' }]);
+    timers.fire(6_000); // this child ignores the request: the grace period ends it
+    await expect(spawned.ready).rejects.toThrow('server process exited');
+    expect(rec.killed).toBe(1);
+    spawner.abortStarting(); // nothing left starting
+    expect(rec.messages).toHaveLength(1);
+  });
 });
