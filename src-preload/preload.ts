@@ -3,7 +3,8 @@
  * domain (`outpost.device.register({token})`) built from the src-shared channel map, plus `invoke`/`subscribe`
  * restricted to that map (the Transport the renderer's API client takes). Raw ipcRenderer never crosses, and
  * the IPC event object (which carries the sender) is never handed to page code. Bundled to one CommonJS file
- * for the sandbox (src-main/cli/build-preload.ts).
+ * for the sandbox (src-main/cli/build-preload.ts). `window.outpostShell` carries what only the desktop shell
+ * knows (server start-up, the one-time admin password): three fixed calls, nothing generic.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import {
@@ -13,6 +14,13 @@ import {
   type ChannelName,
 } from '../src-shared/ipc/channel-names.js';
 import { groupCalls } from '../src-shared/ipc/group.js';
+import {
+  SHELL_DISMISS_NOTICE_CHANNEL,
+  SHELL_STATE_CHANNEL,
+  SHELL_STATE_EVENT,
+  type ShellBridge,
+  type ShellState,
+} from '../src-shared/ipc/shell-state.js';
 
 const known = new Set<string>(CHANNEL_NAME_LIST);
 
@@ -38,3 +46,17 @@ contextBridge.exposeInMainWorld('outpost', {
   subscribe,
   onEvent: subscribe,
 });
+
+const shellBridge: ShellBridge = {
+  state: () => ipcRenderer.invoke(SHELL_STATE_CHANNEL),
+  dismissAdminNotice: () => ipcRenderer.invoke(SHELL_DISMISS_NOTICE_CHANNEL),
+  onChange(listener) {
+    if (typeof listener !== 'function') return () => undefined;
+    const handler = (_event: IpcRendererEvent, state: ShellState) => listener(state);
+    ipcRenderer.on(SHELL_STATE_EVENT, handler);
+    return () => {
+      ipcRenderer.removeListener(SHELL_STATE_EVENT, handler);
+    };
+  },
+};
+contextBridge.exposeInMainWorld('outpostShell', shellBridge);

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { ApiProvider, useApi, useQuery } from './api/context.js';
 import type { OutpostApi } from './api/types.js';
 import { Badge } from './components/badge.js';
+import { ShellBanner } from './components/shell-banner.js';
 import { describeForFeed } from './pages/station/event-feed.js';
 import { useEventLog } from './api/event-log.js';
 import { AdminPage } from './pages/admin.js';
@@ -84,6 +85,7 @@ function Shell() {
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
+        <ShellBanner bridge={typeof window === 'undefined' ? undefined : window.outpostShell} />
         {current === 'registration' && <RegistrationPage />}
         {current === 'station' && <StationPage />}
         {current === 'license' && <LicensePage />}

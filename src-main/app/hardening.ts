@@ -1,7 +1,8 @@
 /**
  * Session- and app-wide secure defaults (Electron security checklist): CSP as a response header on every app
- * page, all permission requests and checks denied, navigation away from our renderer refused, window.open
- * denied (https links the app builds go to the system browser), <webview> never attached.
+ * page (the app scheme sets it itself; this covers the dev server), permission requests and checks denied except
+ * sanitized clipboard writes from our own pages, navigation away from our renderer refused, window.open denied
+ * (https links the app builds go to the system browser), <webview> never attached.
  */
 import { app, session, shell, type WebContents } from 'electron';
 import { createLogger } from '../agent/logging/logger.js';
@@ -10,6 +11,7 @@ import {
   EXTERNAL_HOSTS,
   isAllowedExternalUrl,
   isAppUrl,
+  isPermissionAllowed,
   type AppOrigin,
 } from './security-policy.js';
 
@@ -45,11 +47,14 @@ export function hardenSession(origin: AppOrigin): void {
       },
     });
   });
-  ses.setPermissionRequestHandler((_wc, permission, callback) => {
-    log.warn({ permission }, 'permission request denied');
-    callback(false);
+  ses.setPermissionRequestHandler((wc, permission, callback, details) => {
+    const allowed = isPermissionAllowed(permission, details.requestingUrl ?? wc.getURL(), origin);
+    if (!allowed) log.warn({ permission }, 'permission request denied');
+    callback(allowed);
   });
-  ses.setPermissionCheckHandler(() => false);
+  ses.setPermissionCheckHandler((wc, permission, requestingOrigin, details) =>
+    isPermissionAllowed(permission, details.requestingUrl ?? wc?.getURL() ?? requestingOrigin, origin),
+  );
   ses.setDevicePermissionHandler(() => false);
 }
 

@@ -3,6 +3,10 @@
  * Electron's safeStorage encrypting a file in userData. safeStorage on Linux without a keyring silently picks
  * `basic_text` (a hard-coded key, i.e. obfuscation), so that backend is refused unless the user opted in with
  * `--allow-insecure-secret-storage` (or OUTPOST_ALLOW_BASIC_TEXT=1). No 'electron' import: the cipher is injected.
+ *
+ * The choice is made once per data dir and written down (secret-backend.json). A later launch where that backend
+ * is unavailable (keyring locked today) says so and lets the operator retry or quit: picking another backend
+ * then would make the device look unregistered and leave its secrets behind, so it never happens silently.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,4 +99,156 @@ export class SafeStorageSecretStore implements SecretStore {
     delete all[account];
     this.write(all);
   }
+}
+
+export type SecretBackendName = 'keyring' | 'safe-storage' | 'encrypted-file';
+
+export interface SecretBackendRecord {
+  backend: SecretBackendName;
+  /** The keyring service the secrets were written under (kept so a later naming rule cannot orphan them). */
+  keyring_service?: string;
+}
+
+const RECORD_FILE = 'secret-backend.json';
+const BACKENDS: readonly SecretBackendName[] = ['keyring', 'safe-storage', 'encrypted-file'];
+
+export function readBackendRecord(dataDir: string): SecretBackendRecord | null {
+  const file = join(dataDir, RECORD_FILE);
+  if (!existsSync(file)) return null;
+  let parsed: { backend?: unknown; keyring_service?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
+  } catch {
+    return null;
+  }
+  const backend = BACKENDS.find((b) => b === parsed.backend);
+  if (!backend) return null;
+  return typeof parsed.keyring_service === 'string'
+    ? { backend, keyring_service: parsed.keyring_service }
+    : { backend };
+}
+
+export function writeBackendRecord(dataDir: string, record: SecretBackendRecord): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, RECORD_FILE);
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/**
+ * A data dir used before the choice was written down: its files say where the secrets are. A configured data
+ * dir with neither secrets file used the keyring (the only automatic choice back then).
+ */
+export function inferBackendRecord(dataDir: string): SecretBackendRecord | null {
+  if (existsSync(join(dataDir, 'secrets.safestorage.json'))) return { backend: 'safe-storage' };
+  if (existsSync(join(dataDir, 'secrets.enc'))) return { backend: 'encrypted-file' };
+  if (existsSync(join(dataDir, 'settings.json'))) return { backend: 'keyring' };
+  return null;
+}
+
+export type OpenedSecrets =
+  | { kind: 'opened'; store: SecretStore; record: SecretBackendRecord; warning?: string }
+  /** The recorded backend cannot be used right now: say so, let the operator retry or quit. */
+  | { kind: 'unavailable'; backend: SecretBackendName; message: string }
+  /** No backend Outpost accepts (or flags asking for another one than the recorded): nothing to retry. */
+  | { kind: 'refuse'; message: string };
+
+export interface SecretBackendDeps {
+  dataDir: string;
+  /** `--secrets-file`: the encrypted file store by explicit choice. */
+  secretsFileRequested: boolean;
+  keyringService: string;
+  allowBasicText: boolean;
+  safeStorage: SafeStorageLike;
+  openKeyring(service: string): Promise<SecretStore>;
+  openEncryptedFile(): Promise<SecretStore>;
+  platform?: NodeJS.Platform;
+}
+
+const LABEL: Record<SecretBackendName, string> = {
+  keyring: 'the OS keyring',
+  'safe-storage': "Electron's safeStorage (secrets.safestorage.json)",
+  'encrypted-file': 'the encrypted secrets file (--secrets-file)',
+};
+
+/** Opens the data dir's secret store by its recorded backend, or chooses (and records) one on first use. */
+export async function openRecordedSecrets(deps: SecretBackendDeps): Promise<OpenedSecrets> {
+  const recorded = readBackendRecord(deps.dataDir) ?? inferBackendRecord(deps.dataDir);
+  if (recorded) {
+    if (deps.secretsFileRequested && recorded.backend !== 'encrypted-file') {
+      return {
+        kind: 'refuse',
+        message: `This data dir keeps its secrets in ${LABEL[recorded.backend]}; Outpost does not move them. Start without --secrets-file, or use another --data-dir.`,
+      };
+    }
+    return openRecorded(deps, recorded);
+  }
+  if (deps.secretsFileRequested) {
+    return opened(deps, await deps.openEncryptedFile(), { backend: 'encrypted-file' });
+  }
+  let keyringError: string;
+  try {
+    const store = await deps.openKeyring(deps.keyringService);
+    return opened(deps, store, { backend: 'keyring', keyring_service: deps.keyringService });
+  } catch (err) {
+    keyringError = err instanceof Error ? err.message : String(err);
+  }
+  const choice = chooseSecretBackend({
+    keyringAvailable: false,
+    safeStorage: deps.safeStorage,
+    allowBasicText: deps.allowBasicText,
+    platform: deps.platform,
+  });
+  if (choice.kind !== 'safe-storage') {
+    return {
+      kind: 'refuse',
+      message: choice.kind === 'refuse' ? `${choice.message} (${keyringError})` : keyringError,
+    };
+  }
+  const result = opened(deps, new SafeStorageSecretStore(deps.dataDir, deps.safeStorage), {
+    backend: 'safe-storage',
+  });
+  return choice.warning && result.kind === 'opened' ? { ...result, warning: choice.warning } : result;
+}
+
+async function openRecorded(deps: SecretBackendDeps, recorded: SecretBackendRecord): Promise<OpenedSecrets> {
+  const unavailable = (reason: string): OpenedSecrets => ({
+    kind: 'unavailable',
+    backend: recorded.backend,
+    message: `This data dir keeps its secrets in ${LABEL[recorded.backend]}, which is unavailable now: ${reason}. Outpost will not move them elsewhere; fix it and retry, or quit.`,
+  });
+  switch (recorded.backend) {
+    case 'keyring': {
+      const service = recorded.keyring_service ?? deps.keyringService;
+      try {
+        return opened(deps, await deps.openKeyring(service), {
+          backend: 'keyring',
+          keyring_service: service,
+        });
+      } catch (err) {
+        return unavailable(err instanceof Error ? err.message : String(err));
+      }
+    }
+    case 'safe-storage': {
+      const choice = chooseSecretBackend({
+        keyringAvailable: false,
+        safeStorage: deps.safeStorage,
+        allowBasicText: deps.allowBasicText,
+        platform: deps.platform,
+      });
+      if (choice.kind === 'refuse') return unavailable(choice.message);
+      const result = opened(deps, new SafeStorageSecretStore(deps.dataDir, deps.safeStorage), recorded);
+      return choice.kind === 'safe-storage' && choice.warning && result.kind === 'opened'
+        ? { ...result, warning: choice.warning }
+        : result;
+    }
+    case 'encrypted-file':
+      return opened(deps, await deps.openEncryptedFile(), recorded);
+  }
+}
+
+function opened(deps: SecretBackendDeps, store: SecretStore, record: SecretBackendRecord): OpenedSecrets {
+  writeBackendRecord(deps.dataDir, record);
+  return { kind: 'opened', store, record };
 }

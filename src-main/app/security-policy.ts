@@ -3,19 +3,33 @@
  * Electron runtime: which URLs our window may show, which senders IPC trusts, which external links may open,
  * the CSP, and the webPreferences every window gets. Electron's security checklist, item by item, lives here.
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { posix, win32 } from 'node:path';
 
-/** CSP sent as a response header on every page of the app session (file:// and the dev server). */
+/**
+ * The renderer is served from this privileged custom scheme (app-protocol.ts), not file://: a response header
+ * reaches it (so the CSP below is the effective policy), it is a real origin ('self' means only our files), and
+ * no file on disk outside the renderer dir can be addressed through it.
+ */
+export const APP_SCHEME = 'outpost';
+export const APP_HOST = 'app';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+
+/**
+ * CSP sent as a response header on every page of the app (the custom scheme and the dev server). The renderer
+ * talks to main over IPC only, so it connects nowhere (`connect-src 'none'`); in development only to Vite.
+ */
 export function appContentSecurityPolicy(devServerOrigin?: string | null): string {
-  const connect = devServerOrigin ? ` ${devServerOrigin} ${devServerOrigin.replace(/^http/, 'ws')}` : '';
+  const connect = devServerOrigin
+    ? `connect-src ${devServerOrigin} ${devServerOrigin.replace(/^http/, 'ws')}`
+    : "connect-src 'none'";
   return [
     "default-src 'none'",
     `script-src 'self'${devServerOrigin ? ` ${devServerOrigin}` : ''}`,
     `style-src 'self'${devServerOrigin ? ` ${devServerOrigin}` : ''}`,
     "img-src 'self' data:",
     "font-src 'self'",
-    `connect-src 'self'${connect}`,
+    connect,
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",
@@ -24,13 +38,35 @@ export function appContentSecurityPolicy(devServerOrigin?: string | null): strin
 }
 
 export interface AppOrigin {
-  /** Absolute path of the built renderer's index.html (file:// in production). */
+  /** Absolute path of the built renderer's index.html (served under APP_ORIGIN in production). */
   rendererIndex: string;
   /** Vite dev server origin (http://127.0.0.1:5173) when running in development, else null. */
   devServerOrigin: string | null;
+  /** Path rules to apply (tests pass 'win32'); default: this machine's. */
+  platform?: NodeJS.Platform;
 }
 
-/** True for URLs that are our own renderer: files under the renderer dir, or the dev server in development. */
+/**
+ * A file path in the one form comparisons use: normalised, and case-folded on Windows, where `C:\App` and
+ * `c:\app` are the same file and Chromium reports the drive letter upper-case whatever the path we loaded said.
+ */
+export function canonicalPath(path: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform !== 'win32') return posix.normalize(path);
+  return win32.normalize(path).toLowerCase();
+}
+
+function canonicalFileUrlPath(url: URL, platform: NodeJS.Platform): string | null {
+  try {
+    return canonicalPath(fileURLToPath(url, { windows: platform === 'win32' }), platform);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True for URLs that are our own renderer: the app scheme, files under the renderer dir (compared canonically),
+ * or the dev server in development.
+ */
 export function isAppUrl(raw: string, origin: AppOrigin): boolean {
   let url: URL;
   try {
@@ -38,15 +74,15 @@ export function isAppUrl(raw: string, origin: AppOrigin): boolean {
   } catch {
     return false;
   }
+  if (url.protocol === `${APP_SCHEME}:`) return url.host === APP_HOST && !url.username && !url.password;
   if (url.protocol === 'file:') {
-    let path: string;
-    try {
-      path = fileURLToPath(url);
-    } catch {
-      return false;
-    }
-    const root = dirname(origin.rendererIndex);
-    return path === origin.rendererIndex || path.startsWith(root + sep);
+    const platform = origin.platform ?? process.platform;
+    const path = canonicalFileUrlPath(url, platform);
+    if (path === null) return false;
+    const index = canonicalPath(origin.rendererIndex, platform);
+    const sep = platform === 'win32' ? '\\' : '/';
+    const root = index.slice(0, index.lastIndexOf(sep));
+    return path === index || path.startsWith(root + sep);
   }
   if (origin.devServerOrigin && (url.protocol === 'http:' || url.protocol === 'https:')) {
     return url.origin === new URL(origin.devServerOrigin).origin;
@@ -55,7 +91,19 @@ export function isAppUrl(raw: string, origin: AppOrigin): boolean {
 }
 
 export function rendererUrl(origin: AppOrigin): string {
-  return origin.devServerOrigin ?? pathToFileURL(origin.rendererIndex).toString();
+  return origin.devServerOrigin ?? `${APP_ORIGIN}/index.html`;
+}
+
+/**
+ * The one permission the app grants: writing sanitized text to the clipboard ("Copy device key", the admin
+ * password), and only to our own pages. Everything else (camera, notifications, reading the clipboard…) is denied.
+ */
+export function isPermissionAllowed(
+  permission: string,
+  requestingUrl: string | null | undefined,
+  origin: AppOrigin,
+): boolean {
+  return permission === 'clipboard-sanitized-write' && !!requestingUrl && isAppUrl(requestingUrl, origin);
 }
 
 /** Minimal shapes of Electron's IPC event, so tests can hand in plain objects. */

@@ -1,16 +1,28 @@
 /**
  * `npm start`: builds and launches the Electron desktop app when its binary is installed. Where it is missing
  * (ELECTRON_SKIP_BINARY_DOWNLOAD, CI, these machines) it says so in one line and starts the headless agent with
- * its web UI and the embedded server instead. Flags after `--` go to whichever runs (see `--help`).
+ * its web UI and the embedded server instead. Flags after `--` (`--data-dir`, `--port`, `--secrets-file`) mean the
+ * same to both (see `--help`).
+ *
+ * The Electron run uses a staging dir (dist/electron-app, src-main/app/dev-launch.ts) whose better-sqlite3 is
+ * rebuilt for Electron, so `npm test` keeps the checkout's Node build.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  electronChildEnv,
+  electronVersion,
+  ensureElectronNative,
+  launchExit,
+  type Rebuild,
+} from '../app/dev-launch.js';
 import { runUiCli } from './web-ui/cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const appDir = join(root, 'dist/electron-app');
 
 /**
  * The Electron binary's path, or null. Reads electron's path.txt directly: `require('electron')` would try to
@@ -28,10 +40,20 @@ function electronBinary(): string | null {
   }
 }
 
-async function buildRenderer(): Promise<void> {
+async function buildRenderer(outDir?: string): Promise<void> {
   const { build } = await import('vite');
-  await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
+  await build({
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'warn',
+    ...(outDir ? { build: { outDir, emptyOutDir: true } } : {}),
+  });
 }
+
+/** @electron/rebuild (electron-builder's own rebuilder) on the staging dir only. */
+const rebuild: Rebuild = async ({ appDir: buildPath, electronVersion: version }) => {
+  const { rebuild: run } = await import('@electron/rebuild');
+  await run({ buildPath, electronVersion: version, onlyModules: ['better-sqlite3'], force: true });
+};
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -39,17 +61,33 @@ async function main(): Promise<void> {
   if (bin) {
     const tsc = spawnSync(
       process.execPath,
-      [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
-      {
-        stdio: 'inherit',
-      },
+      [
+        join(root, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        join(root, 'tsconfig.build.json'),
+        '--outDir',
+        join(appDir, 'dist'),
+      ],
+      { stdio: 'inherit' },
     );
     if (tsc.status !== 0) throw new Error('TypeScript build failed');
-    await buildRenderer();
+    await buildRenderer(join(appDir, 'dist/renderer'));
     const { buildPreload } = await import('./build-preload.js');
-    await buildPreload();
-    const child = spawn(bin, [root, ...args], { stdio: 'inherit' });
-    child.on('exit', (code) => process.exit(code ?? 0));
+    await buildPreload(join(appDir, 'dist/preload/preload.cjs'));
+    await ensureElectronNative({
+      electronBin: bin,
+      electronVersion: electronVersion(root),
+      repoRoot: root,
+      appDir,
+      rebuild,
+      print: (line) => console.log(line),
+    });
+    const child = spawn(bin, [appDir, ...args], { stdio: 'inherit', env: electronChildEnv(process.env) });
+    child.on('exit', (code, signal) => {
+      const end = launchExit(code, signal);
+      if (end.message) console.error(`outpost: ${end.message}`);
+      process.exit(end.code);
+    });
     return;
   }
   console.log(

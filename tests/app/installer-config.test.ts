@@ -27,9 +27,8 @@ describe('installer configuration', () => {
       mac: { target: ['dmg'] },
       extraMetadata: { main: 'dist/src-main/main.js' },
     });
-    const unpack = (config.asarUnpack as string[]).join(' ');
-    expect(unpack).toContain('better-sqlite3');
-    expect(unpack).toContain('@napi-rs/keyring');
+    expect(config.asarUnpack).toEqual(['**/*.node']);
+    expect(config.asar).toEqual({ smartUnpack: false });
     const files = config.files as string[];
     for (const f of ['dist/preload/preload.cjs', 'dist/renderer/**', 'resources/icon.png'])
       expect(files).toContain(f);
@@ -39,5 +38,35 @@ describe('installer configuration', () => {
     const png = readFileSync(new URL('resources/icon.png', root));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
+  });
+
+  it('keeps the .deb defaults: Depends (libnss3, libgtk, libsecret…) and the after-install AppArmor profile', () => {
+    const deb = (config.deb ?? {}) as Record<string, unknown>;
+    expect(deb.depends).toBeUndefined();
+    expect(deb.afterInstall).toBeUndefined();
+    expect(deb.appArmorProfile).toBeUndefined();
+    const src = readFileSync(require.resolve('app-builder-lib/out/targets/FpmTarget.js'), 'utf8');
+    for (const lib of ['libnss3', 'libgtk-3-0', 'libsecret-1-0']) expect(src).toContain(`"${lib}"`);
+    const afterInstall = readFileSync(
+      require.resolve('app-builder-lib/templates/linux/after-install.tpl'),
+      'utf8',
+    );
+    expect(afterInstall).toContain('/etc/apparmor.d/');
+  });
+
+  it('forces the native rebuild, checks the packaged ABI, and sets release fuses', () => {
+    expect(config).toMatchObject({
+      npmRebuild: true,
+      beforeBuild: 'scripts/before-build.mjs',
+      afterPack: 'scripts/after-pack.mjs',
+      electronFuses: {
+        runAsNode: false,
+        enableNodeOptionsEnvironmentVariable: false,
+        enableNodeCliInspectArguments: false,
+        onlyLoadAppFromAsar: true,
+        enableEmbeddedAsarIntegrityValidation: true,
+        grantFileProtocolExtraPrivileges: false,
+      },
+    });
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_NAMES, IPC_EVENT_CHANNEL } from '../../src-shared/ipc/channels.js';
+import { SHELL_STATE_EVENT } from '../../src-shared/ipc/shell-state.js';
 import { buildPreload } from '../../src-main/cli/build-preload.js';
 
 /**
@@ -11,6 +12,7 @@ import { buildPreload } from '../../src-main/cli/build-preload.js';
  * ipcRenderer): what a sandboxed preload would see. Proves what reaches `window.outpost`.
  */
 let exposed: Record<string, unknown> = {};
+const exposedAll = new Map<string, Record<string, unknown>>();
 type Fn = (...a: unknown[]) => Promise<unknown>;
 interface ExposedApi {
   device: { register: Fn };
@@ -28,7 +30,8 @@ beforeAll(async () => {
   const electron = {
     contextBridge: {
       exposeInMainWorld: (key: string, api: Record<string, unknown>) => {
-        exposed = { key, api };
+        exposedAll.set(key, api);
+        if (key === 'outpost') exposed = { key, api };
       },
     },
     ipcRenderer: {
@@ -93,5 +96,25 @@ describe('preload (real bundle, sandbox-shaped)', () => {
     off();
     expect(listeners.get(IPC_EVENT_CHANNEL)?.size ?? 0).toBe(0);
     expect(got).toEqual([[{ type: 'log', data: 1 }]]);
+  });
+
+  it("exposes 'outpostShell' with exactly its three calls on fixed channels, payload only to listeners", async () => {
+    expect([...exposedAll.keys()].sort()).toEqual(['outpost', 'outpostShell']);
+    const bridge = exposedAll.get('outpostShell') as {
+      state: Fn;
+      dismissAdminNotice: Fn;
+      onChange: (l: (...a: unknown[]) => void) => () => void;
+    };
+    expect(Object.keys(bridge).sort()).toEqual(['dismissAdminNotice', 'onChange', 'state']);
+    invoked.length = 0;
+    await bridge.state('ignored');
+    await bridge.dismissAdminNotice({ anything: true });
+    expect(invoked.map(([c]) => c)).toEqual(['outpost:shell.state', 'outpost:shell.dismissAdminNotice']);
+    const got: unknown[][] = [];
+    const off = bridge.onChange((...args: unknown[]) => got.push(args));
+    for (const l of listeners.get(SHELL_STATE_EVENT) ?? []) l({ sender: { secret: 'x' } }, { startup: 1 });
+    off();
+    expect(listeners.get(SHELL_STATE_EVENT)?.size ?? 0).toBe(0);
+    expect(got).toEqual([[{ startup: 1 }]]);
   });
 });

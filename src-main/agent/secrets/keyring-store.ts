@@ -5,6 +5,9 @@
  * Every library failure that means "no usable keyring" becomes one SecretStoreUnavailableError line.
  */
 import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { posix, win32 } from 'node:path';
 import type { SecretStore } from './secret-store.js';
 import { SecretStoreUnavailableError } from './errors.js';
 
@@ -13,6 +16,30 @@ const REMEDY =
 
 const entryOptions: EntryOptions | undefined =
   process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
+
+/** The keyring service of the default data dir (~/.outpost): existing installs keep their secrets under it. */
+export const DEFAULT_DATA_DIR_SERVICE = 'outpost';
+
+/**
+ * One keyring service per data dir, so two agents (the desktop app and a headless agent, or two test data dirs)
+ * never read or overwrite each other's device secret. The default data dir keeps the historical name; any other
+ * gets `outpost-<hash of its canonical path>` (case-folded on Windows, where paths are case-insensitive).
+ */
+export function keyringServiceFor(
+  dataDir: string,
+  opts: { defaultDataDir?: string; platform?: NodeJS.Platform } = {},
+): string {
+  const platform = opts.platform ?? process.platform;
+  const paths = platform === 'win32' ? win32 : posix;
+  const canonical = (p: string) => {
+    const abs = paths.resolve(p);
+    return platform === 'win32' ? abs.toLowerCase() : abs;
+  };
+  const path = canonical(dataDir);
+  if (path === canonical(opts.defaultDataDir ?? paths.join(homedir(), '.outpost')))
+    return DEFAULT_DATA_DIR_SERVICE;
+  return `${DEFAULT_DATA_DIR_SERVICE}-${createHash('sha256').update(path).digest('hex').slice(0, 16)}`;
+}
 
 /** Maps a keyring library error to our one-line error (or returns null when it is not an availability issue). */
 export function keyringUnavailable(err: unknown): SecretStoreUnavailableError | null {
