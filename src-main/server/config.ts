@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomSecret, sha256Hex } from './auth/secret-hash.js';
 import { licensePrefixFrom } from './licensing/license-key.js';
+import { readOrCreateSecretFile } from './runtime/secret-file.js';
 
 /** Everything the server needs to start, resolved once from CLI flags and environment. */
 export interface ServerConfig {
@@ -61,22 +62,13 @@ const NUM = (v: string | undefined, fallback: number, min: number, max: number):
   return Math.floor(n);
 };
 
-/** Writes a file atomically with mode 0600 (write temp, fsync by rename). */
-export function writeSecretFile(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-}
-
 function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Array {
   if (env.OUTPOST_JWT_SECRET && env.OUTPOST_JWT_SECRET.length >= 32) {
     return new TextEncoder().encode(env.OUTPOST_JWT_SECRET);
   }
   if (env.OUTPOST_JWT_SECRET) throw new Error('OUTPOST_JWT_SECRET must be at least 32 characters');
-  const file = join(dataDir, 'jwt-secret');
-  if (!existsSync(file)) writeSecretFile(file, randomSecret(48));
-  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+  const { content } = readOrCreateSecretFile(join(dataDir, 'jwt-secret'), () => randomSecret(48));
+  return new TextEncoder().encode(content.trim());
 }
 
 /**
@@ -89,13 +81,14 @@ function loadApiKeyDigests(dataDir: string, env: NodeJS.ProcessEnv, notices: Fir
     .map((k) => k.trim())
     .filter(Boolean);
   if (fromEnv.length > 0) return fromEnv.map(sha256Hex);
-  const file = join(dataDir, 'api-keys.sha256');
-  if (!existsSync(file)) {
-    const key = `opk_${randomSecret(32)}`;
-    writeSecretFile(file, `${sha256Hex(key)}\n`);
-    notices.generatedApiKey = key;
-  }
-  return readFileSync(file, 'utf8')
+  const key = `opk_${randomSecret(32)}`;
+  const { content, created } = readOrCreateSecretFile(
+    join(dataDir, 'api-keys.sha256'),
+    () => `${sha256Hex(key)}\n`,
+  );
+  // Printed only by the process whose key was kept (several may start at once on one data dir).
+  if (created) notices.generatedApiKey = key;
+  return content
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => /^[0-9a-f]{64}$/.test(l));

@@ -4,6 +4,8 @@ import { bootstrapAdmin } from './bootstrap.js';
 import { resolveServerConfig, type FirstStartNotices, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { createSqliteStore } from './store/sqlite/index.js';
+import { defaultRuntime } from './runtime/index.js';
+import type { Runtime } from './runtime/runtime.js';
 import type { Store } from './store/store.js';
 
 export interface RunningServer {
@@ -25,6 +27,8 @@ export interface StartOptions {
   logger?: boolean | object;
   /** Injected store (PostgreSQL, tests); default SQLite in the data dir. */
   store?: Store;
+  /** Injected runtime; default: the local one (see runtime/index.ts). */
+  runtime?: (config: ServerConfig, store: Store) => Runtime | Promise<Runtime>;
 }
 
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
@@ -36,9 +40,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     env,
   });
   const store = opts.store ?? createSqliteStore(config.dataDir);
+  let runtime: Runtime | undefined;
   try {
+    runtime = await (opts.runtime ?? defaultRuntime)(config, store);
     await bootstrapAdmin(store, env, notices);
-    const { app, ctx } = await buildServer({ config, store, logger: opts.logger });
+    const { app, ctx } = await buildServer({ config, store, runtime, logger: opts.logger });
+    const rt = runtime;
     // A keep-alive connection whose request is in flight when close() starts is not idle then, so Fastify's
     // 'idle' sweep skips it and it would hold close() open for the keep-alive timeout (72 s). Responses sent
     // while closing therefore say `Connection: close`, and idle sockets are swept again until close() ends.
@@ -70,13 +77,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
             await app.close();
           } finally {
             clearInterval(sweep);
-            await store.close();
+            await rt.close().finally(() => store.close());
           }
         })();
         return stopping;
       },
     };
   } catch (err) {
+    await runtime?.close();
     await store.close();
     throw err;
   }
