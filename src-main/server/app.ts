@@ -60,6 +60,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
 
+  runtime.bindLogger(app.log);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);

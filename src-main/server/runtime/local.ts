@@ -102,6 +102,7 @@ export function createLocalRuntime(
       if (!l) limiters.set(name, (l = memoryLimiter(opts)));
       return l;
     },
+    bindLogger() {},
     async close() {},
   };
 }

@@ -81,6 +81,11 @@ export interface ServerKeys {
   sshHostKeyPem: string;
 }
 
+/** Where a runtime reports failures of its background work (the server's logger once it exists). */
+export interface RuntimeLog {
+  warn(obj: object, msg: string): void;
+}
+
 /**
  * State that must be fleet-wide but is not a table row of the `Store`. `buildServer` takes one, so the same
  * routes run as one process (local), as several processes on one SQLite data dir, or as a PostgreSQL fleet.
@@ -94,5 +99,7 @@ export interface Runtime {
   readonly authEvents: AuthInvalidationBus;
   readonly keys: ServerKeys;
   limiter(name: LimiterName, opts: { max: number; windowMs: number }): Limiter;
+  /** buildServer hands over the server's logger; until then background failures are dropped. */
+  bindLogger(log: RuntimeLog): void;
   close(): Promise<void>;
 }
