@@ -3,6 +3,7 @@ import { buildServer } from './app.js';
 import { bootstrapAdmin } from './bootstrap.js';
 import { resolveServerConfig, type FirstStartNotices, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
+import { AppError } from './errors.js';
 import { createSqliteStore } from './store/sqlite/index.js';
 import { defaultRuntime } from './runtime/index.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -43,7 +44,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   let runtime: Runtime | undefined;
   try {
     runtime = await (opts.runtime ?? defaultRuntime)(config, store);
-    await bootstrapAdmin(store, env, notices);
+    await bootstrapAdmin(store, env, notices).catch((err: unknown) => {
+      // Another process on the same data dir created the first admin a moment earlier: that one counts.
+      if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+      delete notices.generatedAdmin;
+    });
     const { app, ctx } = await buildServer({ config, store, runtime, logger: opts.logger });
     const rt = runtime;
     // A keep-alive connection whose request is in flight when close() starts is not idle then, so Fastify's

@@ -75,7 +75,9 @@ export function createSqliteRuntime(config: ServerConfig, opts: SqliteRuntimeOpt
     db.prepare('DELETE FROM realtime_events WHERE at < ?'),
   ];
   const touch = db.prepare('UPDATE instances SET seen_at = ? WHERE id = ?');
-  const reinsert = db.prepare('INSERT OR IGNORE INTO instances (id, pid, started_at, seen_at) VALUES (?, ?, ?, ?)');
+  const reinsert = db.prepare(
+    'INSERT OR IGNORE INTO instances (id, pid, started_at, seen_at) VALUES (?, ?, ?, ?)',
+  );
   const deadPresence = db.prepare(
     'DELETE FROM presence WHERE instance_id IN (SELECT id FROM instances WHERE seen_at < ?)',
   );
