@@ -161,6 +161,32 @@ describe('SQLite runtime shared by two instances', () => {
     expect(seen).toEqual(['x-1', 'x-2']);
   });
 
+  it('singleton: one lease holder runs the job; when it stops renewing, another takes over after 3 periods', async () => {
+    const ran: string[] = [];
+    const sa = a.singleton('offline-sweep', 1000, async () => void ran.push('a'));
+    const sb = b.singleton('offline-sweep', 1000, async () => void ran.push('b'));
+    try {
+      sa.turn();
+      sb.turn();
+      await Promise.resolve();
+      expect(ran).toEqual(['a']);
+      expect([sa.isLeader(), sb.isLeader()]).toEqual([true, false]);
+      t += 2_999;
+      sb.turn();
+      expect(sb.isLeader()).toBe(false);
+      t += 1;
+      sb.turn();
+      await Promise.resolve();
+      expect(sb.isLeader()).toBe(true);
+      expect(ran).toEqual(['a', 'b']);
+      sa.turn();
+      expect(sa.isLeader()).toBe(false);
+    } finally {
+      sa.stop();
+      sb.stop();
+    }
+  });
+
   it('both instances hold the same keys', () => {
     expect(b.keys.licenseSigningKeyPem).toBe(a.keys.licenseSigningKeyPem);
     expect(b.keys.sshHostKeyPem).toBe(a.keys.sshHostKeyPem);

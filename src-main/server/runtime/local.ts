@@ -13,7 +13,9 @@ import {
   type Presence,
   type PresenceRoom,
   type Runtime,
+  type RuntimeLog,
   type ServerKeys,
+  type Singleton,
   type Target,
 } from './runtime.js';
 
@@ -81,6 +83,15 @@ export class LocalAuthBus implements AuthInvalidationBus {
   }
 }
 
+/** The only instance is always the leader. */
+export function localSingleton(everyMs: number, job: () => Promise<void>, log: () => RuntimeLog): Singleton {
+  const timer = setInterval(() => {
+    job().catch((err: unknown) => log().warn({ err }, 'singleton job failed'));
+  }, everyMs);
+  timer.unref();
+  return { isLeader: () => true, stop: () => clearInterval(timer) };
+}
+
 /**
  * Everything in this process: the default for the desktop app, tests that embed the server, and any server
  * that is the only process on its data dir. Keys come from the data dir (or the environment).
@@ -90,6 +101,7 @@ export function createLocalRuntime(
   keys: ServerKeys = loadDataDirKeys(config),
 ): Runtime {
   const limiters = new Map<LimiterName, Limiter>();
+  let log: RuntimeLog = { warn: () => undefined };
   return {
     kind: 'local',
     instanceId: randomBytes(4).toString('hex'),
@@ -102,7 +114,12 @@ export function createLocalRuntime(
       if (!l) limiters.set(name, (l = memoryLimiter(opts)));
       return l;
     },
-    bindLogger() {},
+    singleton(_name, everyMs, job) {
+      return localSingleton(everyMs, job, () => log);
+    },
+    bindLogger(l) {
+      log = l;
+    },
     async close() {},
   };
 }

@@ -81,6 +81,13 @@ export interface ServerKeys {
   sshHostKeyPem: string;
 }
 
+/** A job the fleet runs on one instance at a time (the offline sweep, alert rules, webhook dispatch). */
+export interface Singleton {
+  /** Whether this instance ran the job's last turn. */
+  isLeader(): boolean;
+  stop(): void;
+}
+
 /** Where a runtime reports failures of its background work (the server's logger once it exists). */
 export interface RuntimeLog {
   warn(obj: object, msg: string): void;
@@ -99,6 +106,11 @@ export interface Runtime {
   readonly authEvents: AuthInvalidationBus;
   readonly keys: ServerKeys;
   limiter(name: LimiterName, opts: { max: number; windowMs: number }): Limiter;
+  /**
+   * Runs `job` every `everyMs` on exactly one instance at a time; when that instance dies another takes over
+   * within a few periods. A failing turn is logged and the next one runs as usual.
+   */
+  singleton(name: string, everyMs: number, job: () => Promise<void>): Singleton;
   /** buildServer hands over the server's logger; until then background failures are dropped. */
   bindLogger(log: RuntimeLog): void;
   close(): Promise<void>;

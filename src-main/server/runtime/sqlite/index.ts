@@ -15,6 +15,7 @@ import {
   type PresenceRoom,
   type Runtime,
   type RuntimeLog,
+  type Singleton,
   type Target,
 } from '../runtime.js';
 import { sqliteLimiter } from './limiter.js';
@@ -36,8 +37,14 @@ export interface SqliteRuntimeOptions {
   now?: () => number;
 }
 
+/** A singleton whose turn a test can take by hand. */
+export interface TurnableSingleton extends Singleton {
+  turn(): void;
+}
+
 /** The SQLite runtime, plus the hooks a test needs to drive it without waiting. */
 export interface SqliteRuntime extends Runtime {
+  singleton(name: string, everyMs: number, job: () => Promise<void>): TurnableSingleton;
   /** Reads what other instances wrote since the last poll (the timer calls this every `pollMs`). */
   poll(): void;
   /** Refreshes this instance's liveness and prunes old rows (the timer calls this about once a second). */
@@ -126,6 +133,9 @@ export function createSqliteRuntime(config: ServerConfig, opts: SqliteRuntimeOpt
       let l = limiters.get(name);
       if (!l) limiters.set(name, (l = sqliteLimiter(db, name, o, now)));
       return l;
+    },
+    singleton(name, everyMs, job) {
+      return leaseSingleton(db, instanceId, name, everyMs, job, now, () => log);
     },
     bindLogger(l) {
       log = l;
@@ -289,6 +299,59 @@ class SqlitePresence implements Presence {
   private count1(room: PresenceRoom): number {
     return (this.sum.get(room, this.now() - INSTANCE_TIMEOUT_MS) as { n: number }).n;
   }
+}
+
+/**
+ * One holder per name through a lease row: a turn renews the lease when this instance holds it or takes it when
+ * it expired (one conditional upsert, so two instances never both win), then runs the job. A dead holder's lease
+ * runs out after three periods and the next instance to try takes over.
+ */
+function leaseSingleton(
+  db: Db,
+  instanceId: string,
+  name: string,
+  everyMs: number,
+  job: () => Promise<void>,
+  now: () => number,
+  log: () => RuntimeLog,
+): TurnableSingleton {
+  const claim = db.prepare(`
+    INSERT INTO leases (name, holder, expires_at) VALUES (@name, @holder, @expiresAt)
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE leases.holder = excluded.holder OR leases.expires_at <= @now
+    RETURNING holder`);
+  const release = db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?');
+  let leader = false;
+  let running = false;
+  const turn = () => {
+    if (running) return;
+    try {
+      const t = now();
+      leader = claim.get({ name, holder: instanceId, expiresAt: t + 3 * everyMs, now: t }) !== undefined;
+    } catch (err) {
+      leader = false;
+      log().warn({ err }, 'singleton lease failed');
+      return;
+    }
+    if (!leader) return;
+    running = true;
+    job()
+      .catch((err: unknown) => log().warn({ err, singleton: name }, 'singleton job failed'))
+      .finally(() => {
+        running = false;
+      });
+  };
+  const timer = setInterval(turn, everyMs);
+  timer.unref();
+  return {
+    isLeader: () => leader,
+    turn,
+    stop() {
+      clearInterval(timer);
+      if (leader && db.open) release.run(name, instanceId);
+      leader = false;
+    },
+  };
 }
 
 function maxId(db: Db, table: 'auth_events' | 'realtime_events'): number {
