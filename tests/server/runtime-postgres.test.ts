@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../src-shared/api/realtime.js';
+import { sha256Hex } from '../../src-main/server/auth/secret-hash.js';
 import {
   createPostgresRuntime,
+  operatorKeys,
   type PostgresRuntime,
   type PostgresRuntimeOptions,
 } from '../../src-main/server/runtime/postgres/index.js';
@@ -181,10 +183,14 @@ describe('PostgreSQL runtime shared by instances of one database', () => {
     }
     expect(rts.filter((r) => r.generatedApiKey !== undefined)).toHaveLength(1);
     const supplied = await start({
-      keys: { jwtSecret: new TextEncoder().encode('s'.repeat(40)), apiKeyDigests: ['a'.repeat(64)] },
+      keys: operatorKeys({
+        OUTPOST_JWT_SECRET: 's'.repeat(40),
+        OUTPOST_API_KEYS: 'k1-0123456789, k2-0123456789',
+      }),
     });
     expect(new TextDecoder().decode(supplied.keys.jwtSecret)).toBe('s'.repeat(40));
-    expect(supplied.keys.apiKeyDigests).toEqual(['a'.repeat(64)]);
+    expect(supplied.keys.apiKeyDigests).toEqual([sha256Hex('k1-0123456789'), sha256Hex('k2-0123456789')]);
+    expect(() => operatorKeys({ OUTPOST_JWT_SECRET: 'short' })).toThrow(/at least 32/);
     expect(supplied.keys.licenseSigningKeyPem).toBe(a!.keys.licenseSigningKeyPem);
   });
 

@@ -48,12 +48,16 @@ describe('SQLite runtime shared by two instances', () => {
     expect(seenB).toEqual(['dev-1']);
   });
 
-  it('realtime events: delivered locally at once, on the other instance after its poll, never twice', () => {
+  it('realtime events: delivered locally at once, on the other instance after its poll, never twice', async () => {
     const got: { on: string; target: Target; event: string; data: unknown }[] = [];
     a.fanout.bind((target, event, data) => got.push({ on: 'a', target, event, data }));
     b.fanout.bind((target, event, data) => got.push({ on: 'b', target, event, data }));
     a.fanout.publish({ kind: 'device', deviceId: 'S-1' }, 'quota_updated', { remaining: 3 });
     expect(got.map((g) => g.on)).toEqual(['a']);
+    // Events are written once per tick, in one transaction.
+    b.poll();
+    expect(got.map((g) => g.on)).toEqual(['a']);
+    await new Promise((r) => setImmediate(r));
     a.poll();
     b.poll();
     expect(got).toEqual([
@@ -77,6 +81,7 @@ describe('SQLite runtime shared by two instances', () => {
   it('an instance started later does not replay what was published before it existed', async () => {
     a.fanout.publish({ kind: 'authenticated' }, 'quota_updated', {});
     await a.authEvents.announce('old');
+    await new Promise((r) => setImmediate(r));
     const { config } = resolveServerConfig({ dataDir: dir, env: { OUTPOST_API_KEYS: 'k-0123456789abcdef' } });
     const c = createSqliteRuntime(config, { pollMs: 3_600_000, now: () => t });
     try {

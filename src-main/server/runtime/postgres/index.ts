@@ -10,6 +10,7 @@ import { pgLimiter } from './limiter.js';
 import { PgPresence } from './presence.js';
 import { PgSingleton } from './singleton.js';
 
+export { operatorKeys } from './keys.js';
 export { runtimePgMigrations } from './migrations.js';
 
 /** An instance not seen for this long is dead: its presence no longer counts and its rows are removed. */

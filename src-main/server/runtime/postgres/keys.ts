@@ -31,6 +31,26 @@ export interface FleetKeyInput {
 }
 
 /**
+ * The keys an operator supplies through the environment, by the same rules as a single server's config
+ * (OUTPOST_JWT_SECRET ≥ 32 characters, OUTPOST_API_KEYS comma-separated); what is not supplied is kept in the
+ * database for the whole fleet rather than in each instance's data dir.
+ */
+export function operatorKeys(env: NodeJS.ProcessEnv): FleetKeyInput {
+  const out: FleetKeyInput = {};
+  const jwt = env.OUTPOST_JWT_SECRET;
+  if (jwt) {
+    if (jwt.length < 32) throw new Error('OUTPOST_JWT_SECRET must be at least 32 characters');
+    out.jwtSecret = new TextEncoder().encode(jwt);
+  }
+  const apiKeys = (env.OUTPOST_API_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (apiKeys.length > 0) out.apiKeyDigests = apiKeys.map(sha256Hex);
+  return out;
+}
+
+/**
  * One set of keys for the fleet, in `runtime_keys`, unless the operator supplies them. A generated admin key is
  * returned once, to the instance that created it, for printing; the database keeps only its digest.
  */

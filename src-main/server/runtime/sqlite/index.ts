@@ -147,6 +147,7 @@ export function createSqliteRuntime(config: ServerConfig, opts: SqliteRuntimeOpt
       closed = true;
       clearInterval(timer);
       try {
+        fanout.flush();
         db.transaction(() => {
           db.prepare('DELETE FROM presence WHERE instance_id = ?').run(instanceId);
           db.prepare('DELETE FROM instances WHERE id = ?').run(instanceId);
@@ -199,8 +200,9 @@ class SqliteAuthBus extends LocalAuthBus {
 class SqliteFanOut implements FanOut {
   private deliver: LocalDelivery = () => undefined;
   private cursor: number;
-  private readonly insert;
+  private readonly insertAll: (rows: unknown[][]) => void;
   private readonly read;
+  private pending: unknown[][] = [];
   onError: (err: unknown) => void = () => undefined;
 
   constructor(
@@ -208,9 +210,12 @@ class SqliteFanOut implements FanOut {
     private readonly instanceId: string,
     private readonly now: () => number,
   ) {
-    this.insert = db.prepare(
+    const insert = db.prepare(
       'INSERT INTO realtime_events (origin, target, event, data, at) VALUES (?, ?, ?, ?, ?)',
     );
+    this.insertAll = db.transaction((rows: unknown[][]) => {
+      for (const r of rows) insert.run(...r);
+    });
     this.read = db.prepare(
       `SELECT id, origin, target, event, data FROM realtime_events WHERE id > ? ORDER BY id LIMIT ${BATCH}`,
     );
@@ -223,8 +228,18 @@ class SqliteFanOut implements FanOut {
 
   publish(target: Target, event: ServerEvent, data: unknown): void {
     this.deliver(target, event, data);
+    // Written once per tick in one transaction: a sync push raises several events, one commit is enough.
+    this.pending.push([this.instanceId, JSON.stringify(target), event, JSON.stringify(data), this.now()]);
+    if (this.pending.length === 1) setImmediate(() => this.flush());
+  }
+
+  /** Writes what was published this tick (also on close, so nothing published is left behind). */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
     try {
-      this.insert.run(this.instanceId, JSON.stringify(target), event, JSON.stringify(data), this.now());
+      this.insertAll(rows);
     } catch (err) {
       // The write that raised the event already committed; failing its request now would make it retry.
       this.onError(err);
