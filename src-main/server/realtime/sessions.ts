@@ -32,15 +32,21 @@ export class RealtimeSessions {
     log: FastifyBaseLogger,
   ) {
     const { presence } = ctx.runtime;
+    // One socket's join and leave are applied in that order even when the store answers out of order (a
+    // socket that closes at once must not leave before it joined and stay counted for ever).
+    const chains = new WeakMap<Conn, Promise<void>>();
     this.registry = new ConnectionRegistry(ctx.config.ws, ctx.metrics, (c, joined) => {
       const rooms = roomsOf(c);
-      (joined ? presence.join(rooms) : presence.leave(rooms)).then(
-        // Raised once for the fleet: only when the device's first socket anywhere opened, or its last closed.
-        (flipped) => {
-          if (flipped && c.deviceId) this.announcePresence(c, joined);
-        },
-        (err: unknown) => log.warn({ err }, 'presence update failed'),
-      );
+      const next = (chains.get(c) ?? Promise.resolve())
+        .then(() => (joined ? presence.join(rooms) : presence.leave(rooms)))
+        .then(
+          // Raised once for the fleet: only when the device's first socket anywhere opened, or its last closed.
+          (flipped) => {
+            if (flipped && c.deviceId) this.announcePresence(c, joined);
+          },
+          (err: unknown) => log.warn({ err }, 'presence update failed'),
+        );
+      chains.set(c, next);
     });
     this.hub = new FleetHub(this.registry, ctx.runtime.fanout, presence);
   }

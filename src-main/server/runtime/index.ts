@@ -11,9 +11,14 @@ export type { Runtime } from './runtime.js';
 /**
  * The runtime a server gets when the caller names none: on the SQLite store in a data dir, the shared SQLite
  * runtime, so a second process on the same directory (`--workers`, or a second server started by hand) agrees
- * with the first; in memory, the local one.
+ * with the first; in memory, the local one. A PostgreSQL store needs the PostgreSQL runtime on its pool
+ * (`createPostgresRuntime({ pool, url, keys: operatorKeys(env) })`): a per-process runtime there would give
+ * every instance its own keys and budgets, so it is refused rather than defaulted.
  */
 export function defaultRuntime(config: ServerConfig, store: Store): Runtime {
-  if (store.kind === 'sqlite' && config.dataDir !== ':memory:') return createSqliteRuntime(config);
+  if (store.kind === 'postgres') {
+    throw new Error('a PostgreSQL store needs the PostgreSQL runtime (createPostgresRuntime on its pool)');
+  }
+  if (config.dataDir !== ':memory:') return createSqliteRuntime(config);
   return createLocalRuntime(config);
 }
