@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -226,6 +226,28 @@ describe('secret files created by processes starting together', () => {
       expect(outs.filter((o) => o.created)).toHaveLength(1);
       const content = readFileSync(file, 'utf8');
       for (const o of outs) expect(o.content).toBe(content);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('data-dir key files', () => {
+  it('a damaged key file stops the runtime with one line naming the file, never an OpenSSL message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-keys-'));
+    try {
+      const { config } = resolveServerConfig({
+        dataDir: dir,
+        env: { OUTPOST_API_KEYS: 'k-0123456789abcdef' },
+      });
+      writeFileSync(join(dir, 'ssh_host_ed25519_key'), '-----BEGIN PRIVATE KEY-----\ngarbage\n', {
+        mode: 0o600,
+      });
+      expect(() => createSqliteRuntime(config)).toThrow(
+        `${join(dir, 'ssh_host_ed25519_key')}: the PEM private key cannot be decoded (corrupt or truncated?)`,
+      );
+      writeFileSync(join(dir, 'ssh_host_ed25519_key'), '', { mode: 0o600 });
+      expect(() => createSqliteRuntime(config)).toThrow(/ssh_host_ed25519_key: empty key file$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

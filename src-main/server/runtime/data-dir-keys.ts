@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config.js';
 import type { ServerKeys } from './runtime.js';
@@ -21,8 +21,32 @@ export function loadDataDirKeys(config: ServerConfig): ServerKeys {
   return {
     jwtSecret: config.jwtSecret,
     apiKeyDigests: config.apiKeyDigests,
-    licenseSigningKeyPem: readOrCreateSecretFile(join(config.dataDir, SIGNING_KEY_FILE), newEd25519Pem)
-      .content,
-    sshHostKeyPem: readOrCreateSecretFile(join(config.dataDir, HOST_KEY_FILE), newEd25519Pem).content,
+    licenseSigningKeyPem: ed25519File(join(config.dataDir, SIGNING_KEY_FILE)),
+    sshHostKeyPem: ed25519File(join(config.dataDir, HOST_KEY_FILE)),
   };
+}
+
+/** The key file's PEM, created when missing; a damaged file stops the start with one line naming it. */
+function ed25519File(file: string): string {
+  const pem = readOrCreateSecretFile(file, newEd25519Pem).content;
+  checkEd25519Pem(file, pem);
+  return pem;
+}
+
+/** OpenSSL's own decoder messages name no file and mean nothing to an operator. */
+export function checkEd25519Pem(file: string, text: string): KeyObject {
+  if (text.trim() === '') throw new Error(`${file}: empty key file`);
+  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+    throw new Error(`${file}: not a PEM private key (expected -----BEGIN PRIVATE KEY-----)`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(text);
+  } catch {
+    throw new Error(`${file}: the PEM private key cannot be decoded (corrupt or truncated?)`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new Error(`${file}: an ${key.asymmetricKeyType ?? 'unknown'} key, expected Ed25519`);
+  }
+  return key;
 }
