@@ -28,7 +28,7 @@ export interface StartOptions {
   logger?: boolean | object;
   /** Injected store (PostgreSQL, tests); default SQLite in the data dir. */
   store?: Store;
-  /** Injected runtime; default: the local one (see runtime/index.ts). */
+  /** Injected runtime; default: the one the store calls for (see runtime/index.ts). */
   runtime?: (config: ServerConfig, store: Store) => Runtime | Promise<Runtime>;
 }
 
@@ -43,7 +43,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const store = opts.store ?? createSqliteStore(config.dataDir);
   let runtime: Runtime | undefined;
   try {
-    runtime = await (opts.runtime ?? defaultRuntime)(config, store);
+    runtime = await (opts.runtime ?? ((c, s) => defaultRuntime(c, s, env)))(config, store);
     await bootstrapAdmin(store, env, notices).catch((err: unknown) => {
       // Another process on the same data dir created the first admin a moment earlier: that one counts.
       if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;

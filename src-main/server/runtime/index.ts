@@ -15,7 +15,11 @@ export type { Runtime } from './runtime.js';
  * (`createPostgresRuntime({ pool, url, keys: operatorKeys(env) })`): a per-process runtime there would give
  * every instance its own keys and budgets, so it is refused rather than defaulted.
  */
-export function defaultRuntime(config: ServerConfig, store: Store): Runtime {
+export async function defaultRuntime(
+  config: ServerConfig,
+  store: Store,
+  _env: NodeJS.ProcessEnv = process.env,
+): Promise<Runtime> {
   if (store.kind === 'postgres') {
     throw new Error('a PostgreSQL store needs the PostgreSQL runtime (createPostgresRuntime on its pool)');
   }
