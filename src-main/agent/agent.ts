@@ -14,6 +14,7 @@ import { createLogger, initLogging } from './logging/logger.js';
 import { openSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { SettingsStore } from './settings/settings.js';
 import { StationService } from './station/station-service.js';
+import { clockFilePath, ServerClock } from './time/server-clock.js';
 
 export interface AgentOptions {
   dataDir: string;
@@ -30,6 +31,8 @@ export interface AgentOptions {
   logging?: false | { level?: string; stdout?: boolean };
   /** Heartbeat timing overrides (tests and the bench); normally the settings decide. */
   timings?: DeviceTimingOverrides;
+  /** The server-time estimate (tests inject one over a moved local clock); default: clock.json in the data dir. */
+  clock?: ServerClock;
 }
 
 export interface Agent {
@@ -57,7 +60,17 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     opts.secrets ??
     (await openSecretStore({ dataDir, secretsFile: opts.secretsFile, service: opts.keyringService }));
   const events = new AgentEvents();
-  const device = new DeviceService({ dataDir, settings, secrets, events, timings: opts.timings });
+  // One estimate of the server's time for everything that judges server-issued expiries.
+  const clock = opts.clock ?? new ServerClock({ file: clockFilePath(dataDir) });
+  const device = new DeviceService({
+    dataDir,
+    settings,
+    secrets,
+    events,
+    timings: opts.timings,
+    // Heartbeats every minute keep the server-time estimate fresh between the hourly license checks.
+    http: { onServerDate: (date) => clock.observeDateHeader(date) },
+  });
   const profile = settings.activeProfile();
   const station = new StationService({
     dataDir,
@@ -67,8 +80,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     timeoutMs: profile.timeout * 1000,
     verifyTls: profile.verify_tls,
     nfcPort: env.OUTPOST_NFC_PORT ? Number(env.OUTPOST_NFC_PORT) : undefined,
+    clock,
   });
-  const license = new LicenseService({ dataDir, settings, events });
+  const license = new LicenseService({ dataDir, settings, events, secrets, clock });
 
   let started = false;
   const agent: Agent = {

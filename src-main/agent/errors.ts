@@ -15,6 +15,10 @@ export type AgentErrorCode =
   | 'NETWORK_ERROR'
   | 'SECRET_STORE_UNAVAILABLE'
   | 'SETTINGS_INVALID'
+  /** station.db of a station that has run before is missing, empty, unreadable or foreign: the station stops. */
+  | 'STATION_DB_UNUSABLE'
+  /** The disk (or the station database's size limit) is full: the write was not made. */
+  | 'STORAGE_FULL'
   | 'UNEXPECTED_RESPONSE';
 
 export class AgentError extends Error {

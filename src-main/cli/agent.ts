@@ -10,6 +10,7 @@ import { createAgent, type Agent } from '../agent/agent.js';
 import { isAgentError } from '../agent/errors.js';
 import { closeLogging, createLogger } from '../agent/logging/logger.js';
 import { SecretStoreCorruptError, SecretStoreUnavailableError } from '../agent/secrets/secret-store.js';
+import { recoveredSettingsNotice } from '../agent/settings/settings.js';
 import { UsageError, type CommandContext, type GlobalOptions } from './agent/command.js';
 import { commands, findCommand } from './agent/commands.js';
 
@@ -96,6 +97,11 @@ async function main(argv: string[]): Promise<number> {
         keyringService: globals.keyringService,
         logging: { level: globals.logLevel },
       });
+      const bad = agent.settings.recovered;
+      if (bad) {
+        // Said where the operator looks, not only in the log: their edit was not applied.
+        process.stderr.write(`outpost agent: ${recoveredSettingsNotice(bad)}\n`);
+      }
       return agent;
     },
     print: (line) => process.stdout.write(`${line}\n`),

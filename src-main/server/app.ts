@@ -9,11 +9,15 @@ import {
 } from 'fastify-type-provider-zod';
 import { ApiKeyVerifier } from './auth/api-key.js';
 import { JwtService } from './auth/jwt.js';
+import { PrincipalGate } from './auth/principal-gate.js';
 import type { ServerConfig } from './config.js';
 import { noRealtime, type ServerContext } from './context.js';
+import { capConnectionsPerIp, httpServerOptions } from './connection-limits.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js';
+import { installJsonParser } from './json-depth.js';
 import { ServerMetrics } from './metrics.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
+import { adminUsersPlugin } from './plugins/admin-users.js';
 import { authPlugin } from './plugins/auth.js';
 import { devicesPlugin } from './plugins/devices.js';
 import { healthPlugin } from './plugins/health.js';
@@ -56,6 +60,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     forceCloseConnections: 'idle',
+    ...httpServerOptions(config.http),
     // Per-request logs at 17k heartbeats/s would cost more than the requests; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
@@ -66,6 +71,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   installErrorHandlers(app);
   // JSON only: a text/plain body (what a cross-site form can send without preflight) gets 415, not a parse.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
 
   const ctx: ServerContext = {
     config,
@@ -76,6 +82,9 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     realtime: noRealtime,
     startedAt: new Date(),
   };
+  capConnectionsPerIp(app.server, config.http.maxConnectionsPerIp, () =>
+    ctx.metrics.connectionsRefused.inc(),
+  );
 
   app.addHook('onResponse', async (request, reply) => {
     ctx.metrics.httpRequests.inc({ method: request.method, status: String(reply.statusCode) });
@@ -107,10 +116,15 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(telemetryPlugin, { ctx });
   await app.register(devicesPlugin, { ctx });
   // Seed 001/003 family: auth, clients, sync, notify and /ws share one JWT service and one realtime hub.
-  const jwt = new JwtService(runtime.keys.jwtSecret, config.jwtExpiresSec);
+  const jwt = new JwtService(
+    runtime.keys.jwtSecret,
+    config.jwtExpiresSec,
+    new PrincipalGate(store, config.authCacheTtlMs),
+  );
   const sessions = new RealtimeSessions(ctx, jwt, app.log);
   await app.register(realtimePlugin, { ctx, sessions });
   await app.register(authPlugin, { ctx, jwt });
+  await app.register(adminUsersPlugin, { ctx, principals: jwt.principals });
   await app.register(adminClientsPlugin, { ctx, hub: sessions.hub });
   await app.register(syncPlugin, { ctx, jwt, hub: sessions.hub });
   await app.register(notifyPlugin, { ctx, jwt, hub: sessions.hub });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomSecret, sha256Hex } from './auth/secret-hash.js';
+import { checkJwtSecret, MIN_JWT_SECRET, parseApiKeyDigests } from './key-files.js';
 import { licensePrefixFrom } from './licensing/license-key.js';
 import { readOrCreateSecretFile } from './runtime/secret-file.js';
 
@@ -33,6 +34,21 @@ export interface ServerConfig {
   loginMaxFailures: number;
   /** `/ws` limits (seed 003). */
   ws: WsLimits;
+  /** Connection-level limits against slow or piled-up clients. */
+  http: HttpLimits;
+  /** How long a user's state (exists, enabled) and a device's owner are trusted without a store read. */
+  authCacheTtlMs: number;
+  /** `/metrics` and `/status` need X-API-Key (they are public by default, like seed 003's). */
+  metricsRequireKey: boolean;
+}
+
+export interface HttpLimits {
+  /** Time to receive a request's headers (Node's default is 60 s). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, body included: a body trickled a byte at a time is cut off here. */
+  requestTimeoutMs: number;
+  /** Open connections per client address; 0 = no limit (the default behind a trusted reverse proxy). */
+  maxConnectionsPerIp: number;
 }
 
 export interface WsLimits {
@@ -62,13 +78,18 @@ const NUM = (v: string | undefined, fallback: number, min: number, max: number):
   return Math.floor(n);
 };
 
+const MIN_API_KEY = 16;
+
 function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Array {
-  if (env.OUTPOST_JWT_SECRET && env.OUTPOST_JWT_SECRET.length >= 32) {
+  if (env.OUTPOST_JWT_SECRET && env.OUTPOST_JWT_SECRET.length >= MIN_JWT_SECRET) {
     return new TextEncoder().encode(env.OUTPOST_JWT_SECRET);
   }
-  if (env.OUTPOST_JWT_SECRET) throw new Error('OUTPOST_JWT_SECRET must be at least 32 characters');
-  const { content } = readOrCreateSecretFile(join(dataDir, 'jwt-secret'), () => randomSecret(48));
-  return new TextEncoder().encode(content.trim());
+  if (env.OUTPOST_JWT_SECRET) {
+    throw new Error(`OUTPOST_JWT_SECRET must be at least ${MIN_JWT_SECRET} characters`);
+  }
+  const file = join(dataDir, 'jwt-secret');
+  const { content } = readOrCreateSecretFile(file, () => randomSecret(48));
+  return new TextEncoder().encode(checkJwtSecret(content, file));
 }
 
 /**
@@ -80,18 +101,33 @@ function loadApiKeyDigests(dataDir: string, env: NodeJS.ProcessEnv, notices: Fir
     .split(',')
     .map((k) => k.trim())
     .filter(Boolean);
+  // A short admin key is guessable through the rate limits; generated keys have 32 random characters.
+  const short = fromEnv.findIndex((k) => k.length < MIN_API_KEY);
+  if (short >= 0) {
+    throw new Error(`OUTPOST_API_KEYS: key ${short + 1} is shorter than ${MIN_API_KEY} characters`);
+  }
   if (fromEnv.length > 0) return fromEnv.map(sha256Hex);
+  const file = join(dataDir, 'api-keys.sha256');
   const key = `opk_${randomSecret(32)}`;
-  const { content, created } = readOrCreateSecretFile(
-    join(dataDir, 'api-keys.sha256'),
-    () => `${sha256Hex(key)}\n`,
-  );
+  const { content, created } = readOrCreateSecretFile(file, () => `${sha256Hex(key)}\n`);
   // Printed only by the process whose key was kept (several may start at once on one data dir).
   if (created) notices.generatedApiKey = key;
-  return content
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^[0-9a-f]{64}$/.test(l));
+  return parseApiKeyDigests(content, file);
+}
+
+/** Headers within 10 s, a whole request within 30 s, and the per-IP cap (off behind a trusted proxy). */
+function httpLimits(env: NodeJS.ProcessEnv, trustProxy: boolean): HttpLimits {
+  const headersTimeoutMs = NUM(env.OUTPOST_HEADERS_TIMEOUT_MS, 10_000, 100, 600_000);
+  const requestTimeoutMs = NUM(env.OUTPOST_REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000);
+  // Node refuses a headers timeout longer than the request timeout: say so in our words.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new Error('OUTPOST_HEADERS_TIMEOUT_MS must not exceed OUTPOST_REQUEST_TIMEOUT_MS');
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnectionsPerIp: NUM(env.OUTPOST_MAX_CONNECTIONS_PER_IP, trustProxy ? 0 : 256, 0, 1_000_000),
+  };
 }
 
 export interface ConfigInput {
@@ -109,6 +145,7 @@ export function resolveServerConfig(input: ConfigInput): {
   const env = input.env ?? process.env;
   mkdirSync(input.dataDir, { recursive: true, mode: 0o700 });
   const notices: FirstStartNotices = {};
+  const trustProxy = env.OUTPOST_TRUST_PROXY === '1';
   const config: ServerConfig = {
     host: input.host ?? '127.0.0.1',
     port: input.port ?? 8787,
@@ -122,7 +159,7 @@ export function resolveServerConfig(input: ConfigInput): {
     bodyLimitBytes: 1024 * 1024,
     version: input.version ?? '0.1.0',
     environment: env.NODE_ENV ?? 'production',
-    trustProxy: env.OUTPOST_TRUST_PROXY === '1',
+    trustProxy,
     licensePrefix: licensePrefixFrom(env),
     jwtExpiresSec: NUM(env.OUTPOST_JWT_EXPIRES_SEC, 7 * 86_400, 1, 365 * 86_400),
     loginMaxFailures: NUM(env.OUTPOST_LOGIN_MAX_FAILURES, 10, 1, 1_000_000),
@@ -134,6 +171,9 @@ export function resolveServerConfig(input: ConfigInput): {
       pingIntervalMs: NUM(env.OUTPOST_WS_PING_INTERVAL_MS, 30_000, 10, 3_600_000),
       maxBufferedBytes: NUM(env.OUTPOST_WS_MAX_BUFFERED_BYTES, 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
+    http: httpLimits(env, trustProxy),
+    authCacheTtlMs: NUM(env.OUTPOST_AUTH_CACHE_TTL_MS, 1000, 0, 60_000),
+    metricsRequireKey: env.OUTPOST_METRICS_REQUIRE_KEY === '1',
   };
   return { config, notices };
 }

@@ -159,12 +159,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return sendError(request, reply, 'INTERNAL_ERROR');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      request,
-      reply,
-      'ROUTE_NOT_FOUND',
-      `Route ${request.method} ${request.url.split('?')[0]} not found`,
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // The path helps whoever mistyped a URL, but is the caller's own input: echoed only when it is short and
+    // plain (no markup, no control or encoded characters, not a 16 KB blob).
+    const path = request.url.split('?')[0] ?? '';
+    const shown = /^\/[A-Za-z0-9/_.:-]{0,127}$/.test(path) ? ` ${path}` : '';
+    return sendError(request, reply, 'ROUTE_NOT_FOUND', `Route ${request.method}${shown} not found`);
+  });
 }

@@ -38,6 +38,12 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'outpost_http_connections_refused_total',
+    help: 'TCP connections closed on accept: over the per-address connection cap',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

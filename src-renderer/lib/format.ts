@@ -37,6 +37,7 @@ const HINTS: Record<string, string> = {
   INVALID_CREDENTIALS: 'Check the username and password.',
   AUTH_FAILED: 'Log in again.',
   QUOTA_EXCEEDED: 'Ask your administrator to top up this client’s quota.',
+  STORAGE_FULL: 'Free disk space on this station, then record the copy again.',
   LICENSE_IN_USE: 'Deactivate the license on another machine first.',
   LICENSE_EXPIRED: 'Renew the license or activate a new key.',
   LICENSE_REVOKED: 'Contact your vendor for a new license key.',

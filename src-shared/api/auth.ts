@@ -63,3 +63,38 @@ export interface TokenClaims {
   iat: number;
   exp: number;
 }
+
+/** Admin view of a user: the public fields plus whether it may log in. */
+export const AdminUser = PublicUser.extend({
+  disabled: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type AdminUser = z.infer<typeof AdminUser>;
+
+export const UserIdParams = z.object({ id: z.coerce.number().int().positive() });
+
+/** Disabling a user refuses its logins and every token already issued to it (within the auth cache TTL). */
+export const UpdateUserRequest = z.object({ disabled: z.boolean() });
+export type UpdateUserRequest = z.infer<typeof UpdateUserRequest>;
+
+export const AdminUserResponse = z.object({ success: z.literal(true), data: AdminUser });
+export const AdminUserListResponse = z.object({ success: z.literal(true), data: z.array(AdminUser) });
+
+/** A sync device_id and the account that owns it (the first to log in or push with it). */
+export const StationBinding = z.object({
+  device_id: DeviceId,
+  user_id: z.number().int(),
+  username: z.string(),
+  created_at: z.string(),
+});
+export type StationBinding = z.infer<typeof StationBinding>;
+
+export const StationBindingParams = z.object({ device_id: DeviceId });
+export const StationBindingListResponse = z.object({
+  success: z.literal(true),
+  data: z.array(StationBinding),
+});
+
+/** Deleting a user or releasing a binding answers this. */
+export const AdminDoneResponse = z.object({ success: z.literal(true), message: z.string() });

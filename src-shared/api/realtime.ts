@@ -46,6 +46,8 @@ export const WS_CLOSE = {
   AUTH_TIMEOUT: 4001,
   /** Missed pongs or a consumer too slow to drain its buffer. */
   UNRESPONSIVE: 4002,
+  /** The user was deleted or disabled, or the device id was released to another account: log in again. */
+  REVOKED: 4003,
 } as const;
 
 export interface ConnectedData {

@@ -4,7 +4,8 @@ import { DeviceId } from './auth.js';
 /**
  * Seed 001 clients, quotas and the offline queue's push/pull.
  *
- * Push semantics (exactly once): an op is identified by its `uuid` when sent, otherwise by (device_id, id).
+ * Push semantics (exactly once): an op is identified by (device_id, uuid) when it has a uuid, otherwise by
+ * (device_id, id); another device reusing a uuid sends a new op.
  * The first result stored for an identity is final: a replay answers it again (with `duplicate: true`) and
  * applies nothing. Failed results (QUOTA_EXCEEDED, CLIENT_NOT_FOUND) are stored too, so retrying a failed op
  * after the admin added quota needs a NEW uuid. Malformed ops fail with VALIDATION_ERROR and are not stored.

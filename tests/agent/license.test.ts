@@ -6,7 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent } from '../../src-main/agent/agent.js';
 import { AgentEvents, type AgentEvent } from '../../src-main/agent/events.js';
 import { LicenseService } from '../../src-main/agent/license/license-service.js';
-import { createMemorySecretStore } from '../../src-main/agent/secrets/secret-store.js';
+import {
+  createMemorySecretStore,
+  SECRET_ACCOUNTS,
+  type SecretStore,
+} from '../../src-main/agent/secrets/secret-store.js';
 import { SettingsStore } from '../../src-main/agent/settings/settings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -19,8 +23,17 @@ const tempDir = () => {
   return d;
 };
 
+/** One secret store per data dir, as one machine has one keyring: the pin must outlive a service restart. */
+const stores = new Map<string, SecretStore>();
+const storeFor = (dataDir: string): SecretStore => {
+  let s = stores.get(dataDir);
+  if (!s) stores.set(dataDir, (s = createMemorySecretStore()));
+  return s;
+};
+
 interface Harness {
   svc: LicenseService;
+  secrets: SecretStore;
   events: AgentEvent[];
   dataDir: string;
   clock: { offsetMs: number };
@@ -39,11 +52,12 @@ function makeService(
     dataDir,
     settings: SettingsStore.open(dataDir, { OUTPOST_SERVER_URL: serverUrl }),
     events,
+    secrets: storeFor(dataDir),
     now: () => new Date(Date.now() + clock.offsetMs),
     fingerprint: async () => fp(opts.machine ?? 'machine-A'),
     http: { retryBaseMs: 1 },
   });
-  return { svc, events: seen, dataDir, clock };
+  return { svc, secrets: storeFor(dataDir), events: seen, dataDir, clock };
 }
 
 async function newKey(srv: TestServer, body: Record<string, unknown> = { duration_days: 365 }) {
@@ -143,6 +157,14 @@ describe('agent license: activation and online validation against the real serve
     // A fresh service on the same data dir pointed at a dead server: still revoked, no network needed.
     const offline = makeService('http://127.0.0.1:9', { dataDir: h.dataDir, machine: 'revokee' });
     expect((await offline.svc.validate()).state).toBe('revoked');
+    // Editing the revocation out of license.json does not bring the license back: the edit shows.
+    writeLicense(h.dataDir, { ...readLicense(h.dataDir), server_verdict: null, server_verdict_at: null });
+    const edited = await makeService('http://127.0.0.1:9', {
+      dataDir: h.dataDir,
+      machine: 'revokee',
+    }).svc.validate();
+    expect(edited.state).toBe('invalid');
+    expect(edited.message).toContain('License file was modified');
   });
 
   it('deleted on the server → validate() says revoked', async () => {
@@ -160,6 +182,7 @@ describe('agent license: activation and online validation against the real serve
       dataDir,
       settings: SettingsStore.open(dataDir, { OUTPOST_SERVER_URL: srv.url }),
       events,
+      secrets: storeFor(dataDir),
       fingerprint: async () => fp('ticker'),
       intervals: { validateMs: 20, reportMs: 0 },
     });
@@ -192,6 +215,7 @@ describe('agent license: offline validation from the certificate', () => {
   let srv: TestServer;
   let base: Harness;
   let snapshot: Record<string, unknown>;
+  let pinSnapshot: string;
 
   beforeAll(async () => {
     srv = await startTestServer();
@@ -199,11 +223,14 @@ describe('agent license: offline validation from the certificate', () => {
     const lic = await newKey(srv, { duration_days: 30 });
     await base.svc.activate(lic.license_key, 'off@example.com');
     snapshot = readLicense(base.dataDir);
+    pinSnapshot = (await base.secrets.get(SECRET_ACCOUNTS.licensePin))!;
     // From here on nothing may need the server.
     await srv.dispose();
   });
-  afterEach(() => {
+  afterEach(async () => {
+    // Each case starts from the activated state: the file and the pin (whose time high-water mark moves).
     writeLicense(base.dataDir, snapshot);
+    await base.secrets.set(SECRET_ACCOUNTS.licensePin, pinSnapshot);
   });
   afterAll(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -240,6 +267,11 @@ describe('agent license: offline validation from the certificate', () => {
     expect(st.message).toContain('another machine');
   });
 
+  it('the same license.json written in another JSON layout is still trusted (the digest is over the content)', async () => {
+    writeFileSync(join(base.dataDir, 'license.json'), JSON.stringify(snapshot, null, 7));
+    expect((await offline().svc.validate()).state).toBe('active');
+  });
+
   it('certificate payload edited (expires_at pushed to 2099) → invalid', async () => {
     const [h, p, s] = String(snapshot.certificate).split('.');
     const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
@@ -264,10 +296,28 @@ describe('agent license: offline validation from the certificate', () => {
     expect((await offline().svc.validate()).state).toBe('invalid');
   });
 
-  it('license.json expires_at edited (unsigned copy) → ignored: the signed expiry decides', async () => {
+  it('license.json expires_at edited (unsigned copy) → modified, not trusted', async () => {
     writeLicense(base.dataDir, { ...snapshot, expires_at: '2099-01-01T00:00:00.000Z' });
     const st = await offline({ offsetMs: 31 * DAY }).svc.validate();
-    expect(st.state).toBe('expired');
+    expect(st.state).toBe('invalid');
+    expect(st.message).toContain('License file was modified');
+  });
+
+  it('a crash between writing license.json and finishing the pin (digest still pending) is not an edit', async () => {
+    const pin = JSON.parse(pinSnapshot) as { file_sha256: string };
+    // As left by a crash after the file was renamed into place but before the pin named it as current.
+    await base.secrets.set(
+      SECRET_ACCOUNTS.licensePin,
+      JSON.stringify({ ...pin, file_sha256: 'f'.repeat(64), pending_sha256: pin.file_sha256 }),
+    );
+    expect((await offline().svc.validate()).state).toBe('active');
+  });
+
+  it('no pinned key in the secret store (keyring wiped, or license.json copied in) → not trusted offline', async () => {
+    await base.secrets.delete(SECRET_ACCOUNTS.licensePin);
+    const st = await offline().svc.validate();
+    expect(st.state).toBe('invalid');
+    expect(st.message).toContain('no pinned server key');
   });
 
   it('license.json that is not JSON → invalid with a clear message', async () => {

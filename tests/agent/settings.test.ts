@@ -80,6 +80,30 @@ describe('settings store', () => {
     expect(aside).toHaveLength(1);
     expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe(content);
     expect(readFileSync(logFilePath(dir), 'utf8')).toMatch(/settings.json is invalid/);
+    // Kept for the command line and the UI: where, where to, and why, without the file's content.
+    expect(s.recovered).toEqual({
+      path: settingsPath(dir),
+      moved_to: join(dir, aside[0]!),
+      reason: expect.stringMatching(/^(not valid JSON|invalid value for .+)$/),
+    });
+    expect(s.recovered!.reason).not.toContain('soon');
+    expect(SettingsStore.open(dir, {}).recovered).toBeNull();
+  });
+
+  it('a start does not rewrite an unchanged settings.json (an agent must start on a full disk)', () => {
+    const dir = tempDir();
+    SettingsStore.open(dir, {}).upsertProfile({
+      name: 'lab',
+      base_url: 'https://lab.example:9443',
+      timeout: 5,
+      retries: 1,
+      verify_tls: true,
+    });
+    const before = statSync(settingsPath(dir));
+    const again = SettingsStore.open(dir, {});
+    again.update({ active: again.get().active }); // an update that changes nothing writes nothing either
+    const after = statSync(settingsPath(dir));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
 
   it('strips a token that an old file kept in a profile', () => {

@@ -32,6 +32,8 @@ export async function startTestServer(
     OUTPOST_ADMIN_USER: TEST_ADMIN.username,
     OUTPOST_ADMIN_PASSWORD: TEST_ADMIN.password,
     OUTPOST_RATE_LIMIT_PER_MIN: '10000',
+    // Tests drive hundreds of sockets from one loopback address; the cap has its own test (slow-clients).
+    OUTPOST_MAX_CONNECTIONS_PER_IP: '0',
     ...opts.env,
   };
   const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, env });

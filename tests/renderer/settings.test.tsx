@@ -28,6 +28,7 @@ const view: SettingsView = {
   public_ip_url: null,
   embedded_server: { mode: 'off', port: 8787 },
   server_url_overridden: false,
+  settings_recovered: null,
 };
 
 const withApi = (fake: FakeApi, ui: React.ReactNode) =>
@@ -69,6 +70,34 @@ describe('settings: profiles', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Save profile' }));
     expect((await screen.findByRole('alert')).textContent).toContain('already exists');
     expect(fake.calls.some((c) => c.channel === 'settings.update')).toBe(false);
+  });
+});
+
+describe('settings: corrupt settings.json', () => {
+  it('shows a banner naming the file, the reason and where the bad file went', async () => {
+    const fake = fakeApi({
+      'settings.get': async () =>
+        ok({
+          ...view,
+          settings_recovered: {
+            path: '/data/settings.json',
+            moved_to: '/data/settings.json.corrupt-2026-12-02T07-00-00-000Z',
+            reason: 'not valid JSON',
+          },
+        }),
+    });
+    withApi(fake, <ProfilesSection />);
+    const banner = await screen.findByRole('alert');
+    expect(banner.textContent).toContain('/data/settings.json was corrupt (not valid JSON)');
+    expect(banner.textContent).toContain('default settings are in use');
+    expect(banner.textContent).toContain('settings.json.corrupt-2026-12-02T07-00-00-000Z');
+  });
+
+  it('shows no banner when the settings were read cleanly', async () => {
+    const fake = fakeApi({ 'settings.get': async () => ok(view) });
+    withApi(fake, <ProfilesSection />);
+    await screen.findByText('production');
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 });
 

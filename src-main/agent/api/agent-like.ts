@@ -6,7 +6,7 @@
 import type { DeviceStatus } from '../events.js';
 import type { AgentEvents } from '../events.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { Profile, SettingsData } from '../settings/settings.js';
+import type { Profile, SettingsData, SettingsRecovery } from '../settings/settings.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -42,6 +42,8 @@ export interface SettingsLike {
   get(): SettingsData;
   update(patch: Partial<SettingsData>): SettingsData;
   activeProfile(): Profile;
+  /** A corrupt settings.json replaced by the defaults at start (absent in fakes = none). */
+  readonly recovered?: SettingsRecovery | null;
 }
 
 export interface AgentLike {

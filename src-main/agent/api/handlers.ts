@@ -89,6 +89,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       public_ip_url: s.public_ip_url ?? null,
       embedded_server: s.embedded_server,
       server_url_overridden: Boolean((deps.env ?? process.env).OUTPOST_SERVER_URL?.trim()),
+      settings_recovered: agent.settings.recovered ?? null,
     };
   }
 

@@ -1,6 +1,7 @@
 import { AgentError, describeError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import type { ServerClock } from '../time/server-clock.js';
 import { StationApiError, type StationApi } from '../station/station-api.js';
 import { tokenExpiry } from './jwt-claims.js';
 
@@ -31,6 +32,8 @@ export class AuthSession {
       secrets: SecretStore;
       api: () => StationApi;
       deviceId: string;
+      /** The token's exp is the server's statement in the server's time: judged against the server clock. */
+      clock: ServerClock;
       user: { get(): SessionUser | null; set(u: SessionUser | null): void };
       onChange?: (state: AuthState) => void;
     },
@@ -48,10 +51,7 @@ export class AuthSession {
   async load(): Promise<void> {
     if (this.token !== undefined) return;
     this.token = await this.opts.secrets.get(JWT_ACCOUNT);
-    const exp = this.token ? tokenExpiry(this.token) : null;
-    this.setState(
-      !this.token ? 'logged_out' : exp && exp.getTime() <= Date.now() ? 'login_needed' : 'logged_in',
-    );
+    this.setState(!this.token ? 'logged_out' : this.expired(this.token) ? 'login_needed' : 'logged_in');
   }
 
   async login(username: string, password: string): Promise<SessionUser> {
@@ -93,7 +93,7 @@ export class AuthSession {
     await this.load();
     if (!this.token || this._state === 'login_needed') return null;
     const exp = tokenExpiry(this.token);
-    if (exp && exp.getTime() - Date.now() < REFRESH_BEFORE_MS) {
+    if (exp && exp.getTime() - this.opts.clock.now() < REFRESH_BEFORE_MS) {
       this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
       await this.refreshing;
     }
@@ -105,6 +105,15 @@ export class AuthSession {
     if (this._state === 'login_needed') return;
     log.warn({ reason }, 'server refused the station token: login needed');
     this.setState('login_needed');
+  }
+
+  /**
+   * Expired by the server's clock. Before any answer has measured that clock, only the server can say: a station
+   * clock days ahead must not throw away a valid login (the next call measures the clock, or is refused with 401).
+   */
+  private expired(token: string): boolean {
+    const exp = tokenExpiry(token);
+    return exp !== null && this.opts.clock.measured && exp.getTime() <= this.opts.clock.now();
   }
 
   private async refresh(): Promise<void> {
@@ -119,7 +128,7 @@ export class AuthSession {
       if (err instanceof StationApiError && err.kind === 'auth') this.loginNeeded('refresh refused');
       // Offline or server trouble: keep the old token while it is valid and try again next time.
       else log.warn({ err: describeError(err) }, 'token refresh failed; will retry');
-      if ((tokenExpiry(old)?.getTime() ?? Infinity) <= Date.now()) this.loginNeeded('token expired');
+      if (this.expired(old)) this.loginNeeded('token expired');
     }
   }
 

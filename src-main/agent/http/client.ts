@@ -33,6 +33,8 @@ interface RetryState {
 export interface HttpClientOptions {
   /** Base delay of the retry backoff (ms); tests make it small. */
   retryBaseMs?: number;
+  /** Sees the `Date` header of every answer (success or error status): the agent's server clock measures it. */
+  onServerDate?: (date: unknown) => void;
 }
 
 export function isRetryable(err: AxiosError): boolean {
@@ -54,21 +56,29 @@ export function createHttpClient(profile: Profile, opts: HttpClientOptions = {})
     proxy: false,
   });
   const base = opts.retryBaseMs ?? 300;
-  client.interceptors.response.use(undefined, async (error: unknown) => {
-    if (!(error instanceof AxiosError) || !error.config) throw error;
-    const config = error.config as InternalAxiosRequestConfig & RetryState;
-    const method = (config.method ?? 'get').toLowerCase();
-    const attempt = config.__retryCount ?? 0;
-    if (!IDEMPOTENT.has(method) || attempt >= profile.retries || !isRetryable(error)) throw error;
-    config.__retryCount = attempt + 1;
-    const delay = Math.random() * base * 2 ** attempt; // full jitter
-    log.debug(
-      { url: config.url, method, attempt: attempt + 1, delay_ms: Math.round(delay) },
-      'retrying request',
-    );
-    await new Promise((r) => setTimeout(r, delay));
-    return client.request(config);
-  });
+  const onDate = opts.onServerDate;
+  client.interceptors.response.use(
+    (res) => {
+      onDate?.(res.headers.date);
+      return res;
+    },
+    async (error: unknown) => {
+      if (error instanceof AxiosError && error.response) onDate?.(error.response.headers.date);
+      if (!(error instanceof AxiosError) || !error.config) throw error;
+      const config = error.config as InternalAxiosRequestConfig & RetryState;
+      const method = (config.method ?? 'get').toLowerCase();
+      const attempt = config.__retryCount ?? 0;
+      if (!IDEMPOTENT.has(method) || attempt >= profile.retries || !isRetryable(error)) throw error;
+      config.__retryCount = attempt + 1;
+      const delay = Math.random() * base * 2 ** attempt; // full jitter
+      log.debug(
+        { url: config.url, method, attempt: attempt + 1, delay_ms: Math.round(delay) },
+        'retrying request',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+      return client.request(config);
+    },
+  );
   return client;
 }
 

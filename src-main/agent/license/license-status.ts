@@ -1,7 +1,7 @@
 /**
- * The license state the UI shows, judged offline from license.json: the certificate's signature against the
- * pinned key, its fingerprint against this machine's, its expiry against the (injectable) clock. Same shape as
- * the IPC channel's LicenseStatus.
+ * The license state the UI shows, judged offline from license.json: the certificate's signature against the key
+ * pinned in the secret store (never the copy in the file), its fingerprint against this machine's, its expiry
+ * against the server's time as the agent knows it. Same shape as the IPC channel's LicenseStatus.
  */
 import type { LicenseStatus } from '../../../src-shared/ipc/schemas/license.js';
 import { verifyCertificate } from './certificate.js';
@@ -24,19 +24,35 @@ export function noneStatus(): LicenseStatus {
   };
 }
 
-export async function offlineStatus(
-  file: LicenseFileData | null,
-  fingerprint: string,
-  now: Date,
-): Promise<LicenseStatus> {
-  if (!file) return noneStatus();
-  const base = {
+export const MODIFIED_MESSAGE =
+  'License file was modified (license.json is not what this agent wrote): not trusted. Run `license status` with the server reachable to restore it, or activate again.';
+export const UNPINNED_MESSAGE =
+  'License not verified on this machine yet (no pinned server key): run `license status` with the server reachable, or activate again.';
+
+function baseOf(file: LicenseFileData, now: Date) {
+  return {
     license_key: file.license_key,
     email: file.email,
     activated_at: file.activated_at,
     expires_at: file.expires_at,
     last_validated_at: now.toISOString(),
   };
+}
+
+/** A license.json that cannot be trusted as a whole: its fields are shown, nothing in it counts. */
+export function untrustedStatus(file: LicenseFileData, now: Date, message: string): LicenseStatus {
+  // The expiry in an untrusted file is exactly what an edit would change: it is not shown as if it counted.
+  return { ...baseOf(file, now), expires_at: null, state: 'invalid', days_left: null, message };
+}
+
+export async function offlineStatus(
+  file: LicenseFileData | null,
+  publicKeyPem: string,
+  fingerprint: string,
+  now: Date,
+): Promise<LicenseStatus> {
+  if (!file) return noneStatus();
+  const base = baseOf(file, now);
   const daysLeft = (iso: string) => Math.max(0, Math.ceil((Date.parse(iso) - now.getTime()) / DAY_MS));
   if (file.server_verdict === 'revoked') {
     return {
@@ -62,7 +78,7 @@ export async function offlineStatus(
       message: 'License is now in use on other machines: deactivate it there, then activate it here again.',
     };
   }
-  const cert = await verifyCertificate(file.certificate, file.public_key_pem);
+  const cert = await verifyCertificate(file.certificate, publicKeyPem);
   if (!cert.ok) {
     return {
       ...base,

@@ -18,6 +18,8 @@ export interface SecretStore {
 export const SECRET_ACCOUNTS = {
   deviceSecret: 'device_secret',
   jwt: 'jwt',
+  /** The license server's public key pinned at activation, and what the agent last wrote to license.json. */
+  licensePin: 'license_pin',
   profileToken: (profile: string) => `profile_token:${profile}`,
 } as const;
 

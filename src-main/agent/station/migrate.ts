@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { AgentError } from '../errors.js';
 
 export interface StationMigration {
   version: number;
@@ -22,8 +23,11 @@ export function migrateStation(db: Database.Database, migrations: readonly Stati
   const known = new Set(migrations.map((m) => m.version));
   const unknown = [...applied].filter((v) => !known.has(v));
   if (unknown.length > 0) {
-    throw new Error(
-      `station.db has migrations this build does not know (${unknown.join(', ')}): newer version?`,
+    // Not "unusable": the data is fine for the build that wrote it, and a reset would set it aside for nothing.
+    throw new AgentError(
+      'STATION_DB_UNUSABLE',
+      `station.db has migrations this build does not know (${unknown.join(', ')}): it was written by a newer ` +
+        'version of Outpost. Run that version again; do not reset the station.',
     );
   }
   const ran: number[] = [];

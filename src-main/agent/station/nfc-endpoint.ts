@@ -34,6 +34,8 @@ const STATUS_OF: Record<string, number> = {
   VALIDATION_ERROR: 400,
   CLIENT_NOT_FOUND: 404,
   QUOTA_EXCEEDED: 409,
+  // 507 Insufficient Storage: the reader should retry later, and the code says why.
+  STORAGE_FULL: 507,
 };
 
 export interface NfcEndpoint {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { ServerClock } from '../time/server-clock.js';
 import type { OpResult, PendingOp, ServerQuota } from './station-store.js';
 
 /** Why a call to the server did not give a usable answer; the sync loop decides what each means. */
@@ -20,6 +21,8 @@ export interface StationApiOptions {
   /** Per-request timeout; a black-holed request must not stall the queue. */
   timeoutMs?: number;
   verifyTls?: boolean;
+  /** Sees the server's `Date` header of every answer and the pull's `server_time` (the server clock measures them). */
+  clock?: ServerClock;
 }
 
 export interface LoginAnswer {
@@ -84,6 +87,7 @@ export class StationApi {
   async pull(token: string): Promise<{ quotas: ServerQuota[]; server_time?: string }> {
     const res = await this.call(() => this.http.get('/api/sync/pull', bearer(token)));
     const body = res.data as { quotas?: unknown; server_time?: string };
+    this.opts.clock?.observeIso(body?.server_time);
     if (!Array.isArray(body?.quotas))
       throw new StationApiError('server', 'pull answer has no quotas', res.status);
     return { quotas: body.quotas as ServerQuota[], server_time: body.server_time };
@@ -103,6 +107,7 @@ export class StationApi {
     let res: AxiosResponse;
     try {
       res = await fn();
+      this.opts.clock?.observeDateHeader(res.headers.date);
     } catch (err) {
       const e = err as { code?: string; message?: string };
       throw new StationApiError('network', `server unreachable (${e.code ?? e.message ?? 'network error'})`);

@@ -6,14 +6,16 @@ import type { AgentEvents } from '../events.js';
 import { createLogger } from '../logging/logger.js';
 import { RealtimeClient } from '../realtime/ws-client.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import { clockFilePath, ServerClock } from '../time/server-clock.js';
 import { startNfcEndpoint, type NfcEndpoint } from './nfc-endpoint.js';
 import { StationApi } from './station-api.js';
 import {
   checkpoint,
   getMeta,
-  openStationDb,
+  isStorageFull,
+  openStation,
   setMeta,
-  stationDeviceId,
+  STORAGE_FULL_MESSAGE,
   type StationDb,
 } from './station-db.js';
 import { StationStore, type QueueSummary, type QuotaRow, type RecordedCopy } from './station-store.js';
@@ -40,6 +42,8 @@ export interface StationServiceOptions {
   wsPingIntervalMs?: number;
   /** Loopback NFC endpoint port (0 = ephemeral); undefined = endpoint off. */
   nfcPort?: number;
+  /** The server's time as the agent knows it (shared with the license); default: clock.json in the data dir. */
+  clock?: ServerClock;
 }
 
 export interface StationStatus {
@@ -69,6 +73,7 @@ export class StationService {
   private readonly auth: AuthSession;
   private readonly engine: SyncEngine;
   private readonly realtime: RealtimeClient | null;
+  private readonly clock: ServerClock;
   private apiCache: { url: string; api: StationApi } | null = null;
   private online = false;
   private timers: NodeJS.Timeout[] = [];
@@ -77,13 +82,16 @@ export class StationService {
   private resyncAfterRun = false;
 
   constructor(private readonly opts: StationServiceOptions) {
-    this.db = openStationDb(opts.dataDir);
+    this.clock = opts.clock ?? new ServerClock({ file: clockFilePath(opts.dataDir) });
+    const { db, deviceId } = openStation(opts.dataDir);
+    this.db = db;
     this.store = new StationStore(this.db);
-    this.deviceId = stationDeviceId(this.db);
+    this.deviceId = deviceId;
     this.auth = new AuthSession({
       secrets: opts.secrets,
       api: () => this.api(),
       deviceId: this.deviceId,
+      clock: this.clock,
       user: {
         get: () => parseUser(getMeta(this.db, 'user')),
         set: (u) => setMeta(this.db, 'user', u ? JSON.stringify(u) : null),
@@ -186,7 +194,15 @@ export class StationService {
 
   /** Local, durable, network-free: returns after the copy is committed to station.db. */
   recordCopy(clientId: unknown, uid: unknown): RecordedCopy {
-    const copy = this.store.recordCopy(clientId, uid);
+    let copy: RecordedCopy;
+    try {
+      copy = this.store.recordCopy(clientId, uid);
+    } catch (err) {
+      if (!isStorageFull(err, this.opts.dataDir)) throw err;
+      // The transaction rolled back: no quota was taken and nothing was queued, so the reader may simply retry.
+      log.error({ err: describeError(err) }, 'copy refused: disk full');
+      throw new AgentError('STORAGE_FULL', STORAGE_FULL_MESSAGE);
+    }
     this.opts.events?.emit({
       type: 'station.status',
       data: { copy_recorded: { client_id: copy.client_id, remaining: copy.remaining } },
@@ -256,7 +272,12 @@ export class StationService {
     if (this.apiCache?.url !== url) {
       this.apiCache = {
         url,
-        api: new StationApi({ baseUrl: url, timeoutMs: this.opts.timeoutMs, verifyTls: this.opts.verifyTls }),
+        api: new StationApi({
+          baseUrl: url,
+          timeoutMs: this.opts.timeoutMs,
+          verifyTls: this.opts.verifyTls,
+          clock: this.clock,
+        }),
       };
     }
     return this.apiCache.api;

@@ -9,6 +9,7 @@ import { registerCommand } from './register.js';
 import { runCommand } from './run.js';
 import { copyCommand } from './station-copy.js';
 import { loginCommand } from './station-login.js';
+import { stationCommand } from './station.js';
 import { queueCommand } from './station-queue.js';
 import { syncCommand } from './station-sync.js';
 import { statusCommand } from './status.js';
@@ -27,6 +28,7 @@ export const commands: AgentCommand[] = [
   queueCommand,
   uiCommand,
   licenseCommand,
+  stationCommand,
 ];
 
 export function findCommand(name: string): AgentCommand | undefined {

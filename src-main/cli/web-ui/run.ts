@@ -11,7 +11,7 @@ import { AdminClient } from '../../agent/admin/admin-client.js';
 import { EmbeddedServer } from '../../agent/admin/embedded-server.js';
 import { createAgent, type Agent } from '../../agent/agent.js';
 import { createAgentApi, type AgentApi } from '../../agent/api.js';
-import { settingsPath } from '../../agent/settings/settings.js';
+import { recoveredSettingsNotice, settingsPath } from '../../agent/settings/settings.js';
 import { startWebUi, type WebUi } from './bridge-server.js';
 import { forkServerSpawner } from './fork-server.js';
 
@@ -77,6 +77,8 @@ export async function runHeadless(opts: HeadlessOptions): Promise<Headless> {
     serverUrl: opts.serverUrl,
     logging: { level: opts.logLevel ?? opts.env?.OUTPOST_LOG_LEVEL ?? process.env.OUTPOST_LOG_LEVEL },
   });
+  // Said where the operator looks, not only in the log and the Settings banner: their edit was not applied.
+  if (agent.settings.recovered) opts.print(recoveredSettingsNotice(agent.settings.recovered));
   if (firstStart && !opts.serverUrl) {
     const { port } = agent.settings.get().embedded_server;
     agent.settings.update({ embedded_server: { mode: 'local', port } });

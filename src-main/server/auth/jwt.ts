@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
-import { Role, type TokenClaims } from '../../../src-shared/api/auth.js';
+import { Role, type PublicUser, type TokenClaims } from '../../../src-shared/api/auth.js';
 import { AppError } from '../errors.js';
+import type { PrincipalGate } from './principal-gate.js';
 
 /**
  * Login tokens (seed 001): HS256 JWTs signed with the server's secret. Verification pins the algorithm, so a
@@ -28,6 +29,8 @@ export class JwtService {
   constructor(
     private readonly secret: Uint8Array,
     private readonly expiresSec: number,
+    /** Whether a well-signed token's user and device may still act (deleted, disabled, re-bound). */
+    readonly principals: PrincipalGate,
   ) {}
 
   private hmacKey(): Promise<CryptoKey> {
@@ -101,14 +104,22 @@ export class JwtService {
     }
   }
 
-  /** The Bearer token's claims, or a 401 INVALID_TOKEN. */
+  /**
+   * A token's claims and its user as the store has it now, or an AppError: 401 INVALID_TOKEN (bad token, user
+   * deleted or disabled), 403 FORBIDDEN (its device_id belongs to another account).
+   */
+  async authenticate(token: string): Promise<{ claims: TokenClaims; user: PublicUser }> {
+    const claims = await this.verify(token);
+    if (!claims) throw new AppError('INVALID_TOKEN');
+    return { claims, user: await this.principals.check(claims) };
+  }
+
+  /** The Bearer token's claims, or a 401 INVALID_TOKEN / 403 FORBIDDEN as `authenticate` says. */
   async fromRequest(request: FastifyRequest): Promise<TokenClaims> {
     const header = request.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!m) throw new AppError('INVALID_TOKEN', 'Bearer token required');
-    const claims = await this.verify(m[1]!);
-    if (!claims) throw new AppError('INVALID_TOKEN');
-    return claims;
+    return (await this.authenticate(m[1]!)).claims;
   }
 }
 

@@ -4,6 +4,7 @@ import { HeartbeatBody } from '../../../src-shared/api/devices.js';
 import { AppError, errorBody, fieldIssues } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { DeviceGate } from './heartbeat.js';
+import { depthError, exceedsJsonDepth } from '../json-depth.js';
 
 const PATH = /^\/api\/devices\/([A-Za-z0-9._-]{3,64})\/online$/;
 /** Bigger bodies (the route allows 1 MB, and then fails validation) take the ordinary Fastify route. */
@@ -55,6 +56,7 @@ export function installHeartbeatFastPath(
   const answer = async (req: IncomingMessage, res: ServerResponse, key: string, raw: string | null) => {
     let body: unknown = null;
     if (raw !== null) {
+      if (exceedsJsonDepth(raw)) return fail(res, depthError());
       try {
         body = JSON.parse(raw);
       } catch {

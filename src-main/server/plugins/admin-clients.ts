@@ -47,7 +47,7 @@ export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: R
   { ctx, hub },
 ) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const admin = { preHandler: ctx.apiKeys.guard };
+  const admin = { onRequest: ctx.apiKeys.guard };
   const tags = ['admin'];
   const security = [{ apiKey: [] }];
 

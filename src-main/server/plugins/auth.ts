@@ -52,6 +52,10 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
         throw new AppError('INVALID_CREDENTIALS');
       }
       await failures.reset(key);
+      // Only a caller who knows the password learns that the account is disabled.
+      if (user.disabled) throw new AppError('AUTH_FAILED', 'Account is disabled');
+      // The first account to log in with a device_id owns it; another account naming it is refused.
+      if (device_id !== undefined) await jwt.principals.requireOwner(device_id, user.id);
       const { token, expiresAt } = await jwt.sign({
         userId: user.id,
         username: user.username,
@@ -76,7 +80,7 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
     async (request) => {
       const claims = request.claims!;
       const user = await ctx.store.users.findById(Number(claims.sub));
-      if (!user) throw new AppError('INVALID_TOKEN', 'User no longer exists');
+      if (!user || user.disabled) throw new AppError('INVALID_TOKEN', 'User no longer exists or is disabled');
       // The device stays the one the first login named; the role is re-read (it may have changed).
       const { token, expiresAt } = await jwt.sign({
         userId: user.id,
@@ -91,7 +95,8 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
   r.post(
     '/api/admin/users',
     {
-      preHandler: ctx.apiKeys.guard,
+      // The key is checked before the body is parsed or validated: no field list for anonymous callers.
+      onRequest: ctx.apiKeys.guard,
       schema: {
         tags: ['admin'],
         security: [{ apiKey: [] }],

@@ -67,8 +67,15 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
       },
     );
   }
+  // Public by default, as seed 003 has them; OUTPOST_METRICS_REQUIRE_KEY=1 puts them behind X-API-Key, since
+  // they tell an outsider the versions, the load and how many stations are connected.
+  const operatorOnly = ctx.config.metricsRequireKey ? { onRequest: ctx.apiKeys.guard } : {};
   for (const url of ['/status', '/api/status']) {
-    r.get(url, { schema: { tags: ['health'], response: { 200: StatusResponse } } }, async () => status());
+    r.get(
+      url,
+      { ...operatorOnly, schema: { tags: ['health'], response: { 200: StatusResponse } } },
+      async () => status(),
+    );
   }
 
   r.get('/', { schema: { tags: ['health'], response: { 200: RootResponse } } }, async (request) => {
@@ -95,7 +102,7 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
     };
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_q, reply) => {
+  app.get('/metrics', { ...operatorOnly, schema: { hide: true } }, async (_q, reply) => {
     const text = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(text);
   });

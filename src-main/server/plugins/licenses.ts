@@ -42,7 +42,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
   r.get(
     '/api/licenses',
     {
-      preHandler: apiKeys.guard,
+      onRequest: apiKeys.guard,
       schema: {
         tags: TAGS,
         security: ADMIN,
@@ -83,7 +83,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
   r.get(
     '/api/licenses/:id',
     {
-      preHandler: apiKeys.guard,
+      onRequest: apiKeys.guard,
       schema: { tags: TAGS, security: ADMIN, params: LicenseIdParams, response: { 200: LicenseResponse } },
     },
     async (request) => {
@@ -96,7 +96,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
   r.post(
     '/api/licenses/generate',
     {
-      preHandler: apiKeys.guard,
+      onRequest: apiKeys.guard,
       schema: { tags: TAGS, security: ADMIN, body: GenerateRequest, response: { 201: GenerateResponse } },
     },
     async (request, reply) => {
@@ -220,7 +220,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
   r.put(
     '/api/licenses/:id',
     {
-      preHandler: apiKeys.guard,
+      onRequest: apiKeys.guard,
       schema: {
         tags: TAGS,
         security: ADMIN,
@@ -240,7 +240,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
   r.delete(
     '/api/licenses/:id',
     {
-      preHandler: apiKeys.guard,
+      onRequest: apiKeys.guard,
       schema: { tags: TAGS, security: ADMIN, params: LicenseIdParams, response: { 200: DeleteResponse } },
     },
     async (request) => {

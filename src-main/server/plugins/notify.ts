@@ -36,7 +36,7 @@ export const notifyPlugin: FastifyPluginAsync<{
   r.post(
     '/api/admin/notify',
     {
-      preHandler: ctx.apiKeys.guard,
+      onRequest: ctx.apiKeys.guard,
       schema: {
         tags: ['admin'],
         security: [{ apiKey: [] }],

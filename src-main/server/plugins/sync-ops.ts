@@ -1,5 +1,5 @@
 import type { OpResult } from '../../../src-shared/api/sync.js';
-import type { ApplyOp } from '../store/sync-repo.js';
+import { opKey, type ApplyOp } from '../store/sync-repo.js';
 
 /**
  * Per-op validation for `/api/sync/push`. Hand-written rather than zod: it runs for every op of 500-op batches
@@ -10,11 +10,27 @@ const UUID = /^[\x21-\x7e]{8,128}$/;
 const MAX_WRITE_PAYLOAD = 16 * 1024;
 
 export type ParsedOp =
-  { ok: true; op: ApplyOp; id: unknown; uuid?: string } | { ok: false; result: OpResult };
+  { ok: true; op: ApplyOp; id: number | string; uuid?: string } | { ok: false; result: OpResult };
 
+function validId(id: unknown): id is number | string {
+  return (
+    (typeof id === 'number' && Number.isSafeInteger(id)) ||
+    (typeof id === 'string' && id.length > 0 && id.length <= 128)
+  );
+}
+
+/**
+ * A failed result for a malformed op. The op's id and uuid are answered only when they are well-formed, so the
+ * station can match the result: anything else (a 100,000-deep array, a megabyte of text) is never echoed.
+ */
 function invalid(id: unknown, message: string, uuid?: unknown): ParsedOp {
-  const result: OpResult = { id: id ?? null, status: 'failed', error: 'VALIDATION_ERROR', message };
-  if (typeof uuid === 'string') result.uuid = uuid;
+  const result: OpResult = {
+    id: validId(id) ? id : null,
+    status: 'failed',
+    error: 'VALIDATION_ERROR',
+    message,
+  };
+  if (typeof uuid === 'string' && UUID.test(uuid)) result.uuid = uuid;
   return { ok: false, result };
 }
 
@@ -29,10 +45,7 @@ export function parseOp(raw: unknown, deviceId: string): ParsedOp {
     return invalid(null, 'op must be an object');
   const o = raw as Record<string, unknown>;
   const id = o.id;
-  const idOk =
-    (typeof id === 'number' && Number.isSafeInteger(id)) ||
-    (typeof id === 'string' && id.length > 0 && id.length <= 128);
-  if (!idOk) return invalid(id, 'id must be an integer or a string of 1-128 characters', o.uuid);
+  if (!validId(id)) return invalid(id, 'id must be an integer or a string of 1-128 characters', o.uuid);
   const uuid = o.uuid;
   if (uuid !== undefined && (typeof uuid !== 'string' || !UUID.test(uuid))) {
     return invalid(id, 'uuid must be 8-128 printable characters', uuid);
@@ -41,10 +54,9 @@ export function parseOp(raw: unknown, deviceId: string): ParsedOp {
   if (typeof p !== 'object' || p === null || Array.isArray(p))
     return invalid(id, 'payload must be an object', uuid);
   const payload = p as Record<string, unknown>;
-  // device_id has no spaces, so the first space separates it from the op id unambiguously.
-  const key = uuid !== undefined ? `u:${uuid}` : `d:${deviceId} ${String(id)}`;
   const opId = String(id);
   const u = (uuid as string | undefined) ?? null;
+  const key = opKey(deviceId, u, opId);
   if (o.type === 'copy') {
     const clientId = clientIdOf(payload.client_id);
     if (clientId === undefined) return invalid(id, 'payload.client_id must be a positive integer', uuid);

@@ -41,7 +41,7 @@ export const syncPlugin: FastifyPluginAsync<{
       }
       const results: OpResult[] = new Array(queue.length);
       const ops: ApplyOp[] = [];
-      const slots: { index: number; id: unknown; uuid?: string }[] = [];
+      const slots: { index: number; id: number | string; uuid?: string }[] = [];
       for (let i = 0; i < queue.length; i++) {
         const parsed = parseOp(queue[i], deviceId);
         if (!parsed.ok) {
@@ -56,7 +56,7 @@ export const syncPlugin: FastifyPluginAsync<{
       let synced = 0;
       let failed = 0;
       let duplicates = 0;
-      const newCopies: { id: unknown; uuid?: string; client_id: number; uid: string }[] = [];
+      const newCopies: { id: number | string; uuid?: string; client_id: number; uid: string }[] = [];
       for (let j = 0; j < slots.length; j++) {
         const slot = slots[j]!;
         const res = outcome.results[j]!;

@@ -22,7 +22,7 @@ export const systemsPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
   r.get(
     '/api/systems',
     {
-      preHandler: ctx.apiKeys.guard,
+      onRequest: ctx.apiKeys.guard,
       schema: {
         tags: ['systems'],
         security: [{ apiKey: [] }],

@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DeviceId } from '../../../src-shared/api/auth.js';
 import type { ServerContext } from '../context.js';
-import { sendError } from '../errors.js';
+import { AppError, sendError } from '../errors.js';
 import type { RealtimeSessions, VerifiedLogin } from './sessions.js';
 
 /**
@@ -50,8 +50,13 @@ export const realtimePlugin: FastifyPluginAsync<{ ctx: ServerContext; sessions: 
               ? /^Bearer\s+(\S+)/i.exec(auth)?.[1]
               : undefined;
         if (!token) return;
-        const login = await sessions.verify(token);
-        if (!login) return sendError(request, reply, 'INVALID_TOKEN');
+        let login: VerifiedLogin;
+        try {
+          login = await sessions.login(token);
+        } catch (err) {
+          if (err instanceof AppError) return sendError(request, reply, err.code, err.message);
+          throw err;
+        }
         if (q.device_id !== undefined) {
           const asked = DeviceId.safeParse(q.device_id);
           // A device can never act as another: the URL's device_id must be the one the token was issued to.

@@ -85,6 +85,11 @@ export class ConnectionRegistry {
     this.onMembership(c, true);
   }
 
+  /** Authenticated sockets, to find those a revocation ends. */
+  authenticated(): ReadonlySet<Conn> {
+    return this.authed;
+  }
+
   remove(c: Conn): void {
     if (!this.all.delete(c)) return;
     if (c.authTimer) clearTimeout(c.authTimer);

@@ -4,9 +4,11 @@ import type { RawData, WebSocket } from 'ws';
 import { AuthenticateData, NotificationReadData, WS_CLOSE } from '../../../src-shared/api/realtime.js';
 import type { TokenClaims } from '../../../src-shared/api/auth.js';
 import type { JwtService } from '../auth/jwt.js';
+import type { Revocation } from '../auth/principal-gate.js';
 import type { ServerContext } from '../context.js';
 import type { PresenceRoom } from '../runtime/runtime.js';
 import { FleetHub, type RealtimeHub } from './hub.js';
+import { AppError } from '../errors.js';
 import { encode, errorFrame, permissionsFor } from './messages.js';
 import { ConnectionRegistry, type Conn, type SocketUser } from './registry.js';
 
@@ -49,6 +51,7 @@ export class RealtimeSessions {
       chains.set(c, next);
     });
     this.hub = new FleetHub(this.registry, ctx.runtime.fanout, presence);
+    jwt.principals.onRevoke((r) => this.endRevoked(r));
   }
 
   private announcePresence(c: Conn, online: boolean): void {
@@ -65,16 +68,29 @@ export class RealtimeSessions {
     this.hub.publish({ kind: 'watchers' }, online ? 'device_online' : 'device_offline', data);
   }
 
-  /** Token → claims + current user record (a deleted user's token no longer works). */
+  /** A deleted or disabled user's sockets, or a released device's, must not keep receiving its events. */
+  private endRevoked(r: Revocation): void {
+    for (const c of [...this.registry.authenticated()]) {
+      if ('userId' in r ? c.user?.id !== r.userId : c.deviceId !== r.deviceId) continue;
+      this.registry.send(c, errorFrame('AUTH_FAILED', 'Session revoked: log in again'));
+      closeSoon(c.ws, WS_CLOSE.REVOKED, 'session revoked');
+    }
+  }
+
+  /**
+   * Token → claims + current user, or the AppError saying why not (401: bad token, user deleted or disabled;
+   * 403: the token's device_id is bound to another account, so its room is not this user's to join).
+   */
+  async login(token: string): Promise<VerifiedLogin> {
+    return this.jwt.authenticate(token);
+  }
+
+  /** `login`, with any refusal as undefined. */
   async verify(token: string): Promise<VerifiedLogin | undefined> {
-    const claims = await this.jwt.verify(token);
-    if (!claims) return undefined;
-    const u = await this.ctx.store.users.findById(Number(claims.sub));
-    if (!u) return undefined;
-    return {
-      claims,
-      user: { id: u.id, username: u.username, name: u.name, email: u.email, role: u.role },
-    };
+    return this.login(token).catch((err: unknown) => {
+      if (err instanceof AppError) return undefined;
+      throw err;
+    });
   }
 
   /** A freshly upgraded socket. `login` is set when the URL carried a valid token (seed 001). */
@@ -192,7 +208,12 @@ export class RealtimeSessions {
           c,
           errorFrame(
             'VALIDATION_ERROR',
-            name ? `Unknown event '${name.slice(0, 64)}'` : 'Message needs an event or type',
+            // The caller's own text is named back only when it is a plain identifier.
+            name === undefined
+              ? 'Message needs an event or type'
+              : /^[A-Za-z0-9_.:-]{1,64}$/.test(name)
+                ? `Unknown event '${name}'`
+                : 'Unknown event',
             {
               known: ['ping', 'authenticate', 'notification_read'],
             },

@@ -1,6 +1,7 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config.js';
+import { parseEd25519PrivateKey } from '../key-files.js';
 import type { ServerKeys } from './runtime.js';
 import { readOrCreateSecretFile } from './secret-file.js';
 
@@ -29,24 +30,7 @@ export function loadDataDirKeys(config: ServerConfig): ServerKeys {
 /** The key file's PEM, created when missing; a damaged file stops the start with one line naming it. */
 function ed25519File(file: string): string {
   const pem = readOrCreateSecretFile(file, newEd25519Pem).content;
-  checkEd25519Pem(file, pem);
+  // A damaged file stops the start with one line naming it (see key-files.ts).
+  parseEd25519PrivateKey(pem, file);
   return pem;
-}
-
-/** OpenSSL's own decoder messages name no file and mean nothing to an operator. */
-export function checkEd25519Pem(file: string, text: string): KeyObject {
-  if (text.trim() === '') throw new Error(`${file}: empty key file`);
-  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
-    throw new Error(`${file}: not a PEM private key (expected -----BEGIN PRIVATE KEY-----)`);
-  }
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(text);
-  } catch {
-    throw new Error(`${file}: the PEM private key cannot be decoded (corrupt or truncated?)`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') {
-    throw new Error(`${file}: an ${key.asymmetricKeyType ?? 'unknown'} key, expected Ed25519`);
-  }
-  return key;
 }

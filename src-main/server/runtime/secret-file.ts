@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readKeyFile } from '../key-files.js';
 
 /**
  * Reads a secret file, creating it first when missing, so that processes starting at the same moment on one
@@ -36,6 +37,7 @@ function readIfExists(file: string): string | undefined {
     return readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    // Permission denied, a directory: one line naming the file, never a bare errno.
+    return readKeyFile(file);
   }
 }

@@ -8,6 +8,7 @@ import type { DevicesRepo } from './devices-repo.js';
 import type { LicensesRepo } from './licenses-repo.js';
 import type { NotificationsRepo } from './notifications-repo.js';
 import type { PluginsRepo } from './plugins-repo.js';
+import type { StationBindingsRepo } from './station-bindings-repo.js';
 import type { SystemsRepo } from './systems-repo.js';
 import type { SyncRepo } from './sync-repo.js';
 import type { UsersRepo } from './users-repo.js';
@@ -28,6 +29,7 @@ export interface Store {
   readonly clients: ClientsRepo;
   readonly sync: SyncRepo;
   readonly notifications: NotificationsRepo;
+  readonly bindings: StationBindingsRepo;
   /** A cheap round trip, for /health and /status. */
   ping(): Promise<StoreHealth>;
   /** Flushes anything buffered and closes the database. Safe to call twice. */

@@ -1,10 +1,20 @@
 /**
  * The push side of seed 001's offline queue. One call applies one batch in ONE transaction: each op is keyed
- * (`u:<uuid>` or `d:<device_id>:<id>`) in a UNIQUE ops table, so a replayed op returns its first stored result
- * and applies nothing.
+ * by its device and its identity (`opKey` below) in a UNIQUE ops table, so a replayed op returns its first
+ * stored result and applies nothing, while another device's op that happens to reuse a uuid is a new op.
  */
+
+/**
+ * The idempotency key of one op: `u:<device_id> <uuid>` when the op has a uuid, else `d:<device_id> <id>`.
+ * A device_id never contains a space, so the first space separates it from the rest unambiguously.
+ */
+export function opKey(deviceId: string, uuid: string | null, opId: string): string {
+  return uuid !== null ? `u:${deviceId} ${uuid}` : `d:${deviceId} ${opId}`;
+}
+
 export interface CopyOp {
   type: 'copy';
+  /** `opKey(device, uuid, id)`. */
   key: string;
   uuid: string | null;
   opId: string;

@@ -7,6 +7,8 @@ export interface UserRecord {
   email: string | null;
   role: Role;
   password_hash: string;
+  /** A disabled user cannot log in, and tokens already issued to it are refused. */
+  disabled: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -26,4 +28,8 @@ export interface UsersRepo {
   /** Throws a CONFLICT AppError when the username is taken. */
   create(user: NewUser): Promise<UserRecord>;
   list(): Promise<UserRecord[]>;
+  /** Enables or disables a user; the updated record, or undefined when there is no such user. */
+  setDisabled(id: number, disabled: boolean): Promise<UserRecord | undefined>;
+  /** Deletes a user (and its station bindings); false when there was no such user. */
+  remove(id: number): Promise<boolean>;
 }

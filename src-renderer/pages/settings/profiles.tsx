@@ -103,6 +103,16 @@ export function ProfilesSection() {
     <div className="card" aria-labelledby="profiles-title">
       <h3 id="profiles-title">Server profiles</h3>
       <ErrorMessage error={settings.error} title="Could not read the settings" />
+      {s?.settings_recovered && (
+        <p className="alert alert-error" role="alert">
+          {s.settings_recovered.path} was corrupt ({s.settings_recovered.reason}): default settings are in
+          use.
+          {s.settings_recovered.moved_to
+            ? ` The bad file was kept as ${s.settings_recovered.moved_to}.`
+            : ''}{' '}
+          Check the profiles below and save them again.
+        </p>
+      )}
       {s?.server_url_overridden && (
         <p className="alert alert-warn">
           OUTPOST_SERVER_URL is set: it overrides the active profile’s base URL.

@@ -24,6 +24,15 @@ export type ProfileView = z.infer<typeof ProfileView>;
 export const EmbeddedServerMode = z.enum(['off', 'local', 'lan']);
 export type EmbeddedServerMode = z.infer<typeof EmbeddedServerMode>;
 
+/** settings.json was corrupt when the agent started: defaults are in use and the bad file was set aside. */
+export const SettingsRecovery = z.object({
+  path: z.string(),
+  moved_to: z.string().nullable(),
+  /** What was wrong, without the file's content ("not valid JSON", "invalid value for profiles.0.base_url"). */
+  reason: z.string(),
+});
+export type SettingsRecovery = z.infer<typeof SettingsRecovery>;
+
 export const SettingsView = z.object({
   active: z.string(),
   profiles: z.array(ProfileView),
@@ -33,6 +42,8 @@ export const SettingsView = z.object({
   embedded_server: z.object({ mode: EmbeddedServerMode, port: z.number().int() }),
   /** OUTPOST_SERVER_URL is set: the active profile's base_url is overridden by the environment. */
   server_url_overridden: z.boolean(),
+  /** Set for the whole run after a corrupt settings.json was replaced by the defaults (the UI shows a banner). */
+  settings_recovered: SettingsRecovery.nullable(),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 

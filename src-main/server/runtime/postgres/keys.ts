@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type pg from 'pg';
 import { randomSecret, sha256Hex } from '../../auth/secret-hash.js';
+import { checkJwtSecret, parseApiKeyDigests, parseEd25519PrivateKey } from '../../key-files.js';
 import type { ServerKeys } from '../runtime.js';
 
 /**
@@ -60,16 +61,24 @@ export async function loadFleetKeys(
 ): Promise<{ keys: ServerKeys; generatedApiKey?: string }> {
   const signing = await once(pool, 'license-signing-key', ed25519Pem);
   const host = await once(pool, 'ssh-host-key', ed25519Pem);
+  // A row edited by hand stops the start with one line naming it, as a damaged key file does.
+  parseEd25519PrivateKey(signing.value, 'runtime_keys license-signing-key');
+  parseEd25519PrivateKey(host.value, 'runtime_keys ssh-host-key');
   const jwtSecret =
     input.jwtSecret ??
-    new TextEncoder().encode((await once(pool, 'jwt-secret', () => randomSecret(48))).value);
+    new TextEncoder().encode(
+      checkJwtSecret(
+        (await once(pool, 'jwt-secret', () => randomSecret(48))).value,
+        'runtime_keys jwt-secret',
+      ),
+    );
   let apiKeyDigests = input.apiKeyDigests;
   let generatedApiKey: string | undefined;
   if (!apiKeyDigests || apiKeyDigests.length === 0) {
     const key = `opk_${randomSecret(32)}`;
-    const row = await once(pool, 'api-key-digests', () => sha256Hex(key));
+    const row = await once(pool, 'api-key-digests', () => `${sha256Hex(key)}\n`);
     if (row.created) generatedApiKey = key;
-    apiKeyDigests = row.value.split(',').filter((d) => /^[0-9a-f]{64}$/.test(d));
+    apiKeyDigests = parseApiKeyDigests(row.value, 'runtime_keys api-key-digests');
   }
   return {
     keys: { jwtSecret, apiKeyDigests, licenseSigningKeyPem: signing.value, sshHostKeyPem: host.value },

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Store } from '../store.js';
 import { sqliteClients } from './clients.js';
 import { migrate, openDatabase } from './db.js';
+import { sqliteStationBindings } from './identity.js';
 import { sqliteDevices } from './devices.js';
 import { sqliteLicenses } from './licenses.js';
 import { migrations } from './migrations.js';
@@ -28,6 +29,7 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     clients: sqliteClients(db),
     sync: sqliteSync(db),
     notifications: sqliteNotifications(db),
+    bindings: sqliteStationBindings(db),
     async ping() {
       const t0 = performance.now();
       try {

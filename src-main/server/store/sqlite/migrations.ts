@@ -1,5 +1,6 @@
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
+import { identityMigration } from './identity.js';
 import { licensesMigration } from './licenses.js';
 import { licensesTextLogMigration } from './licenses-mirror.js';
 import { licensesSearchMigration } from './licenses-search.js';
@@ -37,4 +38,5 @@ export const migrations: Migration[] = [
   licensesMigration,
   licensesSearchMigration,
   licensesTextLogMigration,
+  identityMigration,
 ];

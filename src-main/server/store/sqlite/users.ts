@@ -2,9 +2,18 @@ import { AppError } from '../../errors.js';
 import type { NewUser, UserRecord, UsersRepo } from '../users-repo.js';
 import { isUniqueViolation, type Db } from './db.js';
 
+/** SQLite keeps booleans as 0/1. */
+type UserRow = Omit<UserRecord, 'disabled'> & { disabled: number };
+
+function toUser(row: UserRow | undefined): UserRecord | undefined {
+  return row ? { ...row, disabled: row.disabled === 1 } : undefined;
+}
+
 export function sqliteUsers(db: Db): UsersRepo {
   const byName = db.prepare('SELECT * FROM users WHERE username = ?');
   const byId = db.prepare('SELECT * FROM users WHERE id = ?');
+  const setDisabled = db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?');
+  const remove = db.prepare('DELETE FROM users WHERE id = ?');
   const insert = db.prepare(
     `INSERT INTO users (username, name, email, role, password_hash, created_at, updated_at)
      VALUES (@username, @name, @email, @role, @password_hash, @now, @now)`,
@@ -14,23 +23,30 @@ export function sqliteUsers(db: Db): UsersRepo {
       return (db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
     },
     async findByUsername(username) {
-      return byName.get(username) as UserRecord | undefined;
+      return toUser(byName.get(username) as UserRow | undefined);
     },
     async findById(id) {
-      return byId.get(id) as UserRecord | undefined;
+      return toUser(byId.get(id) as UserRow | undefined);
     },
     async create(user: NewUser) {
       const now = new Date().toISOString();
       try {
         const info = insert.run({ name: null, email: null, ...user, now });
-        return byId.get(info.lastInsertRowid) as UserRecord;
+        return toUser(byId.get(info.lastInsertRowid) as UserRow)!;
       } catch (err) {
         if (isUniqueViolation(err)) throw new AppError('CONFLICT', `User '${user.username}' already exists`);
         throw err;
       }
     },
     async list() {
-      return db.prepare('SELECT * FROM users ORDER BY id').all() as UserRecord[];
+      return (db.prepare('SELECT * FROM users ORDER BY id').all() as UserRow[]).map((r) => toUser(r)!);
+    },
+    async setDisabled(id, disabled) {
+      setDisabled.run(disabled ? 1 : 0, new Date().toISOString(), id);
+      return toUser(byId.get(id) as UserRow | undefined);
+    },
+    async remove(id) {
+      return remove.run(id).changes > 0;
     },
   };
 }
