@@ -1,10 +1,17 @@
 /**
- * `npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--database-url postgres://…]`
- * Starts the standalone server on SQLite (or on PostgreSQL with --database-url / OUTPOST_DATABASE_URL) and prints `listening on http://HOST:PORT` (tools and tests rely on it).
+ * `npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--workers N] [--database-url postgres://…]`
+ * Starts the standalone server on SQLite and prints `listening on http://HOST:PORT` (tools and tests rely on it).
+ * With `--workers N` (node:cluster) N server processes share the port and the data dir; this process then
+ * only supervises them.
  */
+import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../server/runner.js';
+import { startPrimary, type ListeningMessage, type Primary } from '../server/runtime/workers.js';
+
+const USAGE =
+  'usage: npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--database-url postgres://…] [--workers 1] [--quiet]';
 import { describeUrl } from '../server/store/postgres/describe-url.js';
 
 async function main(): Promise<void> {
@@ -13,6 +20,7 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8787' },
       'data-dir': { type: 'string', default: './data' },
+      workers: { type: 'string', default: '1' },
       'database-url': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -20,13 +28,17 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    console.log(
-      'usage: npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--database-url postgres://…] [--quiet]',
-    );
+    console.log(USAGE);
     return;
   }
   const port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port '${values.port}'`);
+  const workers = /^\d{1,3}$/.test(values.workers) ? Number(values.workers) : NaN;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+    throw new Error(`invalid --workers '${values.workers.slice(0, 16)}' (1..256)`);
+  }
+  const dataDir = resolve(values['data-dir']);
+  if (workers > 1 && cluster.isPrimary) return supervise({ host: values.host, port, dataDir, workers });
 
   // Signal handlers go in before anything else: a supervisor (or a test) that signals as soon as it reads the
   // `listening on` line, or during start-up, must get a clean shutdown, never the default kill.
@@ -40,17 +52,36 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
   watchNpmParent(() => onSignal('parent exited'));
+  // A worker whose primary is gone can no longer be reached by anyone: stop like on a signal.
+  if (cluster.isWorker) process.on('disconnect', () => onSignal('primary exited'));
 
   const server = await startServer({
     host: values.host,
     port,
-    dataDir: resolve(values['data-dir']),
+    dataDir,
     databaseUrl: values['database-url'],
     logger: values.quiet ? false : { level: process.env.OUTPOST_LOG_LEVEL ?? 'info' },
   });
   state.server = server;
   // Generated credentials exist only now and only here: print them even if a signal came during start-up.
-  const { notices } = server;
+  printNotices(server.notices);
+  if (state.signalled) {
+    shutdown(server, state.signalled);
+    return;
+  }
+  if (cluster.isWorker) {
+    // The primary prints the one `listening on` line once every worker is up.
+    const msg: ListeningMessage = { type: 'outpost:listening', url: server.url };
+    process.send?.(msg);
+    return;
+  }
+  const where = server.config.databaseUrl
+    ? `PostgreSQL ${describeUrl(server.config.databaseUrl)}`
+    : `data dir ${server.config.dataDir}`;
+  console.log(`Outpost server listening on ${server.url} (${where})`);
+}
+
+function printNotices(notices: RunningServer['notices']): void {
   if (notices.generatedApiKey) {
     console.log(`Generated admin API key (shown once, stored only as a hash): ${notices.generatedApiKey}`);
   }
@@ -59,14 +90,42 @@ async function main(): Promise<void> {
       `Created admin user '${notices.generatedAdmin.username}' with password (shown once): ${notices.generatedAdmin.password}`,
     );
   }
-  if (state.signalled) {
-    shutdown(server, state.signalled);
-    return;
-  }
-  const where = server.config.databaseUrl
-    ? `PostgreSQL ${describeUrl(server.config.databaseUrl)}`
-    : `data dir ${server.config.dataDir}`;
-  console.log(`Outpost server listening on ${server.url} (${where})`);
+}
+
+/** `--workers N`: prepare the data dir, start N workers, print one `listening on` line, stop them on a signal. */
+async function supervise(opts: {
+  host: string;
+  port: number;
+  dataDir: string;
+  workers: number;
+}): Promise<void> {
+  const state: { primary?: Primary; signalled?: string } = {};
+  const onSignal = (signal: string) => {
+    if (state.signalled) return;
+    state.signalled = signal;
+    if (state.primary) stopWorkers(state.primary, signal);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  watchNpmParent(() => onSignal('parent exited'));
+  const primary = await startPrimary({ ...opts, say: (line) => console.log(line) });
+  state.primary = primary;
+  printNotices(primary.notices);
+  if (state.signalled) return stopWorkers(primary, state.signalled);
+  console.log(
+    `Outpost server listening on ${primary.url} (data dir ${opts.dataDir}, ${opts.workers} workers)`,
+  );
+}
+
+function stopWorkers(primary: Primary, signal: string): void {
+  console.log(`${signal}: stopping the workers`);
+  primary.stop(4000).then(
+    (clean) => process.exit(clean ? 0 : 1),
+    (err: unknown) => {
+      console.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
 }
 
 /**

@@ -29,11 +29,14 @@ import { telemetryPlugin } from './plugins/telemetry.js';
 import { rateLimitError } from './rate-limiter.js';
 import { realtimePlugin } from './realtime/plugin.js';
 import { RealtimeSessions } from './realtime/sessions.js';
+import type { Runtime } from './runtime/runtime.js';
 import type { Store } from './store/store.js';
 
 export interface BuildOptions {
   config: ServerConfig;
   store: Store;
+  /** Fleet-wide state (see runtime/runtime.ts); closing it stays the caller's job, like the store. */
+  runtime: Runtime;
   /** pino logger options; false for silence (tests, benchmarks). */
   logger?: boolean | object;
 }
@@ -44,7 +47,7 @@ export interface BuildOptions {
  * desktop shell can embed the same instance.
  */
 export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
-  const { config, store } = opts;
+  const { config, store, runtime } = opts;
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
@@ -62,6 +65,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
 
+  runtime.bindLogger(app.log);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
@@ -72,7 +76,8 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   const ctx: ServerContext = {
     config,
     store,
-    apiKeys: new ApiKeyVerifier(config.apiKeyDigests),
+    runtime,
+    apiKeys: new ApiKeyVerifier(runtime.keys.apiKeyDigests),
     metrics: new ServerMetrics(),
     realtime: noRealtime,
     startedAt: new Date(),
@@ -112,11 +117,11 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(devicesPlugin, { ctx });
   // Seed 001/003 family: auth, clients, sync, notify and /ws share one JWT service and one realtime hub.
   const jwt = new JwtService(
-    config.jwtSecret,
+    runtime.keys.jwtSecret,
     config.jwtExpiresSec,
     new PrincipalGate(store, config.authCacheTtlMs),
   );
-  const sessions = new RealtimeSessions(ctx, jwt);
+  const sessions = new RealtimeSessions(ctx, jwt, app.log);
   await app.register(realtimePlugin, { ctx, sessions });
   await app.register(authPlugin, { ctx, jwt });
   await app.register(adminUsersPlugin, { ctx, principals: jwt.principals });

@@ -1,8 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomSecret, sha256Hex } from './auth/secret-hash.js';
-import { checkJwtSecret, MIN_JWT_SECRET, parseApiKeyDigests, readKeyFile } from './key-files.js';
+import { checkJwtSecret, MIN_JWT_SECRET, parseApiKeyDigests } from './key-files.js';
 import { licensePrefixFrom } from './licensing/license-key.js';
+import { readOrCreateSecretFile } from './runtime/secret-file.js';
 
 /** Everything the server needs to start, resolved once from CLI flags and environment. */
 export interface ServerConfig {
@@ -81,14 +82,6 @@ const NUM = (v: string | undefined, fallback: number, min: number, max: number):
   return Math.floor(n);
 };
 
-/** Writes a file atomically with mode 0600 (write temp, fsync by rename). */
-export function writeSecretFile(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-}
-
 const MIN_API_KEY = 16;
 
 function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Array {
@@ -99,8 +92,8 @@ function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Ar
     throw new Error(`OUTPOST_JWT_SECRET must be at least ${MIN_JWT_SECRET} characters`);
   }
   const file = join(dataDir, 'jwt-secret');
-  if (!existsSync(file)) writeSecretFile(file, randomSecret(48));
-  return new TextEncoder().encode(checkJwtSecret(readKeyFile(file), file));
+  const { content } = readOrCreateSecretFile(file, () => randomSecret(48));
+  return new TextEncoder().encode(checkJwtSecret(content, file));
 }
 
 /**
@@ -119,12 +112,11 @@ function loadApiKeyDigests(dataDir: string, env: NodeJS.ProcessEnv, notices: Fir
   }
   if (fromEnv.length > 0) return fromEnv.map(sha256Hex);
   const file = join(dataDir, 'api-keys.sha256');
-  if (!existsSync(file)) {
-    const key = `opk_${randomSecret(32)}`;
-    writeSecretFile(file, `${sha256Hex(key)}\n`);
-    notices.generatedApiKey = key;
-  }
-  return parseApiKeyDigests(readKeyFile(file), file);
+  const key = `opk_${randomSecret(32)}`;
+  const { content, created } = readOrCreateSecretFile(file, () => `${sha256Hex(key)}\n`);
+  // Printed only by the process whose key was kept (several may start at once on one data dir).
+  if (created) notices.generatedApiKey = key;
+  return parseApiKeyDigests(content, file);
 }
 
 /** Headers within 10 s, a whole request within 30 s, and the per-IP cap (off behind a trusted proxy). */

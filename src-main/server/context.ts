@@ -1,6 +1,7 @@
 import type { ApiKeyVerifier } from './auth/api-key.js';
 import type { ServerConfig } from './config.js';
 import type { ServerMetrics } from './metrics.js';
+import type { Runtime } from './runtime/runtime.js';
 import type { Store } from './store/store.js';
 
 /** Live WebSocket figures for /health, /status and /metrics; the realtime hub provides them. */
@@ -15,6 +16,8 @@ export interface RealtimeStats {
 export interface ServerContext {
   config: ServerConfig;
   store: Store;
+  /** Fleet-wide state that is not a table row: fan-out, presence, limiters, auth invalidation, keys. */
+  runtime: Runtime;
   apiKeys: ApiKeyVerifier;
   metrics: ServerMetrics;
   realtime: RealtimeStats;

@@ -3,7 +3,10 @@ import { buildServer } from './app.js';
 import { bootstrapAdmin } from './bootstrap.js';
 import { resolveServerConfig, type FirstStartNotices, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
+import { AppError } from './errors.js';
 import { createSqliteStore } from './store/sqlite/index.js';
+import { defaultRuntime } from './runtime/index.js';
+import type { Runtime } from './runtime/runtime.js';
 import type { Store } from './store/store.js';
 
 export interface RunningServer {
@@ -27,6 +30,8 @@ export interface StartOptions {
   logger?: boolean | object;
   /** Injected store (PostgreSQL, tests); default SQLite in the data dir. */
   store?: Store;
+  /** Injected runtime; default: the one the store calls for (see runtime/index.ts). */
+  runtime?: (config: ServerConfig, store: Store) => Runtime | Promise<Runtime>;
 }
 
 /** PostgreSQL when a URL is configured (loaded only then), else the embedded SQLite store. */
@@ -46,9 +51,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     env,
   });
   const store = opts.store ?? (await openStore(config));
+  let runtime: Runtime | undefined;
   try {
-    await bootstrapAdmin(store, env, notices);
-    const { app, ctx } = await buildServer({ config, store, logger: opts.logger });
+    runtime = await (opts.runtime ?? ((c, s) => defaultRuntime(c, s, env)))(config, store);
+    await bootstrapAdmin(store, env, notices).catch((err: unknown) => {
+      // Another process on the same data dir created the first admin a moment earlier: that one counts.
+      if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+      delete notices.generatedAdmin;
+    });
+    const { app, ctx } = await buildServer({ config, store, runtime, logger: opts.logger });
+    const rt = runtime;
     // A keep-alive connection whose request is in flight when close() starts is not idle then, so Fastify's
     // 'idle' sweep skips it and it would hold close() open for the keep-alive timeout (72 s). Responses sent
     // while closing therefore say `Connection: close`, and idle sockets are swept again until close() ends.
@@ -80,13 +92,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
             await app.close();
           } finally {
             clearInterval(sweep);
-            await store.close();
+            await rt.close().finally(() => store.close());
           }
         })();
         return stopping;
       },
     };
   } catch (err) {
+    await runtime?.close();
     await store.close();
     throw err;
   }

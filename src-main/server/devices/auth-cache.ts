@@ -12,15 +12,20 @@ export type BearerCheck = 'ok' | 'invalid' | 'revoked';
 
 /**
  * Device bearer authentication without a database round trip per heartbeat: key → (secret hash, status), loaded
- * lazily and dropped on register / revoke / new token. Entries also expire after `ttlMs` (longer than a heartbeat
- * interval), which bounds staleness if several server instances ever share one database (a revocation made on
- * another node takes effect within the TTL).
+ * lazily and dropped when the runtime's invalidation bus announces a credential change (register / revoke / new
+ * token) made by this or any other instance. Entries also expire after `ttlMs` (longer than a heartbeat
+ * interval), a backstop should an announcement ever be lost.
+ * A secret that does not match a cached entry is checked once more against the store before the answer is
+ * 401: a device that re-registered through another instance presents its new secret before that instance's
+ * announcement arrives here, and a 401 would stop its agent for good. The re-check costs one keyed read, the
+ * same as a request for an unknown key, and concurrent re-checks of one key share it.
  * Unknown keys are not cached, so the map only ever holds real devices (bounded by `maxEntries`).
  */
 export class DeviceAuthCache {
   private readonly entries = new Map<string, Entry>();
   /** Bumped by every invalidation, so a load that raced with one does not re-insert stale state. */
   private generation = 0;
+  private readonly reloading = new Map<string, Promise<Entry | undefined>>();
 
   constructor(
     private readonly repo: DevicesRepo,
@@ -32,12 +37,27 @@ export class DeviceAuthCache {
   /** Checks `secret` against the device; sync when cached (the common case), one store read otherwise. */
   check(deviceKey: string, secret: string): BearerCheck | Promise<BearerCheck> {
     const hit = this.entries.get(deviceKey);
-    if (hit && this.now() - hit.loadedAt < this.ttlMs) return verdict(hit, secret);
-    return this.load(deviceKey).then((e) => (e ? verdict(e, secret) : 'invalid'));
+    if (hit && this.now() - hit.loadedAt < this.ttlMs) {
+      const v = verdict(hit, secret);
+      if (v !== 'invalid') return v;
+    }
+    return this.reload(deviceKey).then((e) => (e ? verdict(e, secret) : 'invalid'));
+  }
+
+  private reload(deviceKey: string): Promise<Entry | undefined> {
+    const pending = this.reloading.get(deviceKey);
+    if (pending) return pending;
+    const p: Promise<Entry | undefined> = this.load(deviceKey).finally(() => {
+      if (this.reloading.get(deviceKey) === p) this.reloading.delete(deviceKey);
+    });
+    this.reloading.set(deviceKey, p);
+    return p;
   }
 
   invalidate(deviceKey: string): void {
     this.entries.delete(deviceKey);
+    // A read already in flight may predate the change: later callers must not share it.
+    this.reloading.delete(deviceKey);
     this.generation++;
   }
 

@@ -1,4 +1,4 @@
-import { FixedWindowLimiter } from '../rate-limiter.js';
+import type { Limiter, Runtime } from '../runtime/runtime.js';
 
 /**
  * Limits wrong registration-token guesses: a 6-hex token has only 16.7 M values, so without this a token could be
@@ -15,44 +15,43 @@ export const GUESSES_PER_IP = 30;
 export const GUESS_WINDOW_MS = 15 * 60_000;
 
 export class RegistrationGuard {
-  private readonly perDevice: FixedWindowLimiter;
-  private readonly perIp: FixedWindowLimiter;
+  constructor(
+    private readonly perDevice: Limiter,
+    private readonly perIp: Limiter,
+  ) {}
 
-  constructor(opts: { perDevice?: number; perIp?: number; windowMs?: number; now?: () => number } = {}) {
-    const windowMs = opts.windowMs ?? GUESS_WINDOW_MS;
-    this.perDevice = new FixedWindowLimiter(
-      opts.perDevice ?? GUESSES_PER_DEVICE,
-      windowMs,
-      100_000,
-      opts.now,
+  /** The guard with the standard budgets, counted by the runtime (fleet-wide when it is shared). */
+  static forRuntime(runtime: Runtime): RegistrationGuard {
+    return new RegistrationGuard(
+      runtime.limiter('registration-device', { max: GUESSES_PER_DEVICE, windowMs: GUESS_WINDOW_MS }),
+      runtime.limiter('registration-ip', { max: GUESSES_PER_IP, windowMs: GUESS_WINDOW_MS }),
     );
-    this.perIp = new FixedWindowLimiter(opts.perIp ?? GUESSES_PER_IP, windowMs, 100_000, opts.now);
   }
 
   /** When the IP is locked out, the time its window ends. */
-  ipLockedUntil(ip: string): Date | undefined {
-    const r = this.perIp.blocked(ip);
+  async ipLockedUntil(ip: string): Promise<Date | undefined> {
+    const r = await this.perIp.blocked(ip);
     return r.allowed ? undefined : r.resetAt;
   }
 
-  deviceLockedUntil(deviceKey: string): Date | undefined {
-    const r = this.perDevice.blocked(deviceKey);
+  async deviceLockedUntil(deviceKey: string): Promise<Date | undefined> {
+    const r = await this.perDevice.blocked(deviceKey);
     return r.allowed ? undefined : r.resetAt;
   }
 
   /** A wrong token for an existing device: counts against both. */
-  wrongToken(deviceKey: string, ip: string): void {
-    this.perDevice.hit(deviceKey);
-    this.perIp.hit(ip);
+  async wrongToken(deviceKey: string, ip: string): Promise<void> {
+    await this.perDevice.hit(deviceKey);
+    await this.perIp.hit(ip);
   }
 
   /** A probe for a device that does not exist: counts against the IP (key enumeration). */
-  unknownDevice(ip: string): void {
-    this.perIp.hit(ip);
+  async unknownDevice(ip: string): Promise<void> {
+    await this.perIp.hit(ip);
   }
 
   /** The admin issued a new token: the device starts with a clean slate. */
-  resetDevice(deviceKey: string): void {
-    this.perDevice.reset(deviceKey);
+  async resetDevice(deviceKey: string): Promise<void> {
+    await this.perDevice.reset(deviceKey);
   }
 }

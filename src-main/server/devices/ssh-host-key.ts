@@ -1,27 +1,15 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { chmodSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeSecretFile } from '../config.js';
-import { loadEd25519PrivateKey } from '../key-files.js';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { sshString } from './ssh-keys.js';
 
-export const HOST_KEY_FILE = 'ssh_host_ed25519_key';
-
 /**
- * The server's ed25519 SSH host key (seed 004 `GET /api/ssh-hostkey`). Made on first start and kept in the data
- * dir as PKCS#8 PEM with mode 0600; only the public half ever leaves the process, as an OpenSSH line.
+ * The public half of the server's ed25519 SSH host key (seed 004 `GET /api/ssh-hostkey`) as one OpenSSH line.
+ * The runtime keeps the private key (PKCS#8 PEM), one for the whole fleet: agents pin it on first use, so an
+ * instance with a key of its own would look like a changed host key to them.
  */
-export function loadOrCreateHostKey(dataDir: string, comment = 'outpost'): string {
-  const file = join(dataDir, HOST_KEY_FILE);
-  if (!existsSync(file)) {
-    const { privateKey } = generateKeyPairSync('ed25519');
-    writeSecretFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-  } else {
-    chmodSync(file, 0o600); // a copied data dir must not leave the key world-readable
-  }
-  const pub = createPublicKey(loadEd25519PrivateKey(file));
+export function hostKeyLine(pkcs8Pem: string, comment = 'outpost'): string {
+  const pub = createPublicKey(createPrivateKey(pkcs8Pem));
   const x = pub.export({ format: 'jwk' }).x;
-  if (!x) throw new Error(`${file}: not an Ed25519 key`);
+  if (pub.asymmetricKeyType !== 'ed25519' || !x) throw new Error('SSH host key is not an ed25519 key');
   const blob = Buffer.concat([sshString('ssh-ed25519'), sshString(Buffer.from(x, 'base64url'))]);
   return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
 }

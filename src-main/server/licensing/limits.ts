@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { FixedWindowLimiter, rateLimitError } from '../rate-limiter.js';
+import { rateLimitError } from '../rate-limiter.js';
+import type { Limiter, Runtime } from '../runtime/runtime.js';
 
 /** An activation or deactivation naming a license key that does not exist counts this many ordinary attempts. */
 export const UNKNOWN_KEY_WEIGHT = 10;
@@ -12,16 +13,21 @@ const WINDOW_MS = 15 * 60_000;
  * so a leaked key cannot be used to bounce the owner's machines off their seats in a loop.
  */
 export class LicenseLimits {
-  readonly perIp: FixedWindowLimiter;
-  readonly deactivationsPerLicense = new FixedWindowLimiter(10, 60 * 60_000);
+  readonly perIp: Limiter;
+  readonly deactivationsPerLicense: Limiter;
 
-  constructor(ratePerMin: number) {
-    this.perIp = new FixedWindowLimiter(ratePerMin * 5, WINDOW_MS);
+  /** Counted by the runtime: one budget for the whole fleet when the runtime is shared. */
+  constructor(runtime: Runtime, ratePerMin: number) {
+    this.perIp = runtime.limiter('license-ip', { max: ratePerMin * 5, windowMs: WINDOW_MS });
+    this.deactivationsPerLicense = runtime.limiter('license-deactivations', {
+      max: 10,
+      windowMs: 60 * 60_000,
+    });
   }
 
   /** Throws 429 when the caller's budget is already spent (before any work is done). */
-  checkIp(request: FastifyRequest): void {
-    const r = this.perIp.blocked(request.ip);
+  async checkIp(request: FastifyRequest): Promise<void> {
+    const r = await this.perIp.blocked(request.ip);
     if (!r.allowed) throw rateLimitError(r.resetAt);
   }
 
@@ -29,13 +35,13 @@ export class LicenseLimits {
    * Counts one attempt. An unknown key that pushes the caller over the budget is answered 429 instead of 404,
    * so past the limit a guesser learns nothing more about which keys exist.
    */
-  countAttempt(request: FastifyRequest, unknownKey: boolean): void {
-    const r = this.perIp.hit(request.ip, unknownKey ? UNKNOWN_KEY_WEIGHT : 1);
+  async countAttempt(request: FastifyRequest, unknownKey: boolean): Promise<void> {
+    const r = await this.perIp.hit(request.ip, unknownKey ? UNKNOWN_KEY_WEIGHT : 1);
     if (unknownKey && !r.allowed) throw rateLimitError(r.resetAt);
   }
 
-  checkDeactivation(licenseKey: string): void {
-    const r = this.deactivationsPerLicense.hit(licenseKey);
+  async checkDeactivation(licenseKey: string): Promise<void> {
+    const r = await this.deactivationsPerLicense.hit(licenseKey);
     if (!r.allowed) throw rateLimitError(r.resetAt);
   }
 }

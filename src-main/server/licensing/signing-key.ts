@@ -1,17 +1,12 @@
-import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
 import type { CertificatePayload, PublicKeyData } from '../../../src-shared/api/licenses.js';
-import { writeSecretFile } from '../config.js';
-import { loadEd25519PrivateKey } from '../key-files.js';
-
-export const SIGNING_KEY_FILE = 'license-signing-key.pem';
 
 /**
- * The Ed25519 key that signs license certificates. Made on first start and kept in the data dir (PKCS#8 PEM,
- * mode 0600): agents pin its public half at activation, so replacing the file invalidates every certificate
- * already issued (they re-validate online and fetch a new one on the next activation call).
+ * The Ed25519 key that signs license certificates. The runtime supplies it (a data-dir file, or one row for a
+ * PostgreSQL fleet), one key for every instance: agents pin its public half at activation, so replacing it
+ * invalidates every certificate already issued (they re-validate online and fetch a new one on the next
+ * activation call).
  */
 export class LicenseSigner {
   readonly keyId: string;
@@ -26,13 +21,10 @@ export class LicenseSigner {
     this.publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   }
 
-  static loadOrCreate(dataDir: string): LicenseSigner {
-    const file = join(dataDir, SIGNING_KEY_FILE);
-    if (!existsSync(file)) {
-      const { privateKey } = generateKeyPairSync('ed25519');
-      writeSecretFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-    }
-    const privateKey = loadEd25519PrivateKey(file);
+  static fromPem(pkcs8Pem: string): LicenseSigner {
+    const privateKey = createPrivateKey(pkcs8Pem);
+    if (privateKey.asymmetricKeyType !== 'ed25519')
+      throw new Error('license signing key is not an Ed25519 key');
     return new LicenseSigner(privateKey, createPublicKey(privateKey));
   }
 

@@ -12,7 +12,7 @@ import { requireJwt } from '../auth/jwt.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../auth/password.js';
 import type { ServerContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { FixedWindowLimiter, rateLimitError } from '../rate-limiter.js';
+import { rateLimitError } from '../rate-limiter.js';
 import type { UserRecord } from '../store/users-repo.js';
 
 export function publicUser(u: UserRecord): PublicUser {
@@ -27,7 +27,10 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
   const r = app.withTypeProvider<ZodTypeProvider>();
   // Failed logins per username, on top of the per-IP route limit: guessing one account from many addresses
   // still stops after `loginMaxFailures` misses in 15 minutes.
-  const failures = new FixedWindowLimiter(ctx.config.loginMaxFailures, 15 * 60_000);
+  const failures = ctx.runtime.limiter('login-failures', {
+    max: ctx.config.loginMaxFailures,
+    windowMs: 15 * 60_000,
+  });
   const perIp = { rateLimit: { max: ctx.config.rateLimitPerMin, timeWindow: 60_000 } };
 
   r.post(
@@ -39,16 +42,16 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
     async (request) => {
       const { username, password, device_id } = request.body;
       const key = username.toLowerCase();
-      const gate = failures.blocked(key);
+      const gate = await failures.blocked(key);
       if (!gate.allowed) throw rateLimitError(gate.resetAt);
       const user = await ctx.store.users.findByUsername(username);
       // Unknown users cost one scrypt too, so timing does not tell which usernames exist.
       const ok = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
       if (!user || !ok) {
-        failures.hit(key);
+        await failures.hit(key);
         throw new AppError('INVALID_CREDENTIALS');
       }
-      failures.reset(key);
+      await failures.reset(key);
       // Only a caller who knows the password learns that the account is disabled.
       if (user.disabled) throw new AppError('AUTH_FAILED', 'Account is disabled');
       // The first account to log in with a device_id owns it; another account naming it is refused.

@@ -110,8 +110,8 @@ export const devicesAdminRoutes: FastifyPluginAsync<{ ctx: ServerContext; rt: De
       if (!(await repo.issueToken(key, tokenHash(key, token_code), token_expires_at))) {
         throw new AppError('DEVICE_NOT_FOUND');
       }
-      rt.guard.resetDevice(key);
-      rt.cache.invalidate(key);
+      await rt.guard.resetDevice(key);
+      await rt.credentialsChanged(key);
       return { ok: true as const, device_key: key, token_code, token_expires_at };
     },
   );
@@ -131,7 +131,7 @@ export const devicesAdminRoutes: FastifyPluginAsync<{ ctx: ServerContext; rt: De
     async (request) => {
       const { key } = request.params;
       if (!(await repo.revoke(key, new Date().toISOString()))) throw new AppError('DEVICE_NOT_FOUND');
-      rt.cache.invalidate(key);
+      await rt.credentialsChanged(key);
       return { ok: true as const, message: 'Device revoked', device_key: key };
     },
   );

@@ -16,7 +16,7 @@ import { DeviceAuthCache } from '../devices/auth-cache.js';
 import { installHeartbeatFastPath } from '../devices/fast-path.js';
 import { DeviceGate } from '../devices/heartbeat.js';
 import { RegistrationGuard } from '../devices/registration-guard.js';
-import { loadOrCreateHostKey } from '../devices/ssh-host-key.js';
+import { hostKeyLine } from '../devices/ssh-host-key.js';
 import { SshKeyError, parseSshPublicKey } from '../devices/ssh-keys.js';
 import { tokenHash } from '../devices/tokens.js';
 import { deviceView } from '../devices/views.js';
@@ -29,6 +29,8 @@ export interface DevicesRuntime {
   cache: DeviceAuthCache;
   guard: RegistrationGuard;
   hostKey: string;
+  /** After a committed credential change: every instance drops its cached entry for the device. */
+  credentialsChanged(deviceKey: string): Promise<void>;
 }
 
 /** JSON.stringify without per-response zod validation: the heartbeat is the hot path (≥17k/s). */
@@ -46,9 +48,12 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
   const rt: DevicesRuntime = {
     // The TTL must outlive a heartbeat interval, or a fleet beating every 60 s would miss the cache every time.
     cache: new DeviceAuthCache(repo, Math.max(10 * 60_000, 3 * ctx.config.heartbeatIntervalSec * 1000)),
-    guard: new RegistrationGuard(),
-    hostKey: loadOrCreateHostKey(ctx.config.dataDir),
+    guard: RegistrationGuard.forRuntime(ctx.runtime),
+    hostKey: hostKeyLine(ctx.runtime.keys.sshHostKeyPem),
+    credentialsChanged: (deviceKey) => ctx.runtime.authEvents.announce(deviceKey),
   };
+  // Changes made by any instance (this one included) reach the cache through the runtime's bus.
+  ctx.runtime.authEvents.subscribe((deviceKey) => rt.cache.invalidate(deviceKey));
   const interval = ctx.config.heartbeatIntervalSec;
   const security = [{ bearer: [] }];
 
@@ -74,14 +79,14 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     async (request) => {
       const { key } = request.params;
       const ip = request.ip;
-      const ipLock = rt.guard.ipLockedUntil(ip);
+      const ipLock = await rt.guard.ipLockedUntil(ip);
       if (ipLock) throw rateLimitError(ipLock);
       const device = await repo.get(key);
       if (!device) {
-        rt.guard.unknownDevice(ip);
+        await rt.guard.unknownDevice(ip);
         throw new AppError('DEVICE_NOT_FOUND');
       }
-      const deviceLock = rt.guard.deviceLockedUntil(key);
+      const deviceLock = await rt.guard.deviceLockedUntil(key);
       if (deviceLock) throw rateLimitError(deviceLock);
 
       const { token_code, ...info } = request.body;
@@ -104,13 +109,13 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       if (!won) {
         // The right token that expired, or was burned (also by a concurrent winner), is not a guess.
         if (presented !== device.token_hash && presented !== device.used_token_hash)
-          rt.guard.wrongToken(key, ip);
+          await rt.guard.wrongToken(key, ip);
         throw new AppError(
           'TOKEN_INVALID',
           'Invalid, expired or already used token: ask your administrator for a new one',
         );
       }
-      rt.cache.invalidate(key);
+      await rt.credentialsChanged(key);
       return {
         ok: true as const,
         message: 'Device registered',

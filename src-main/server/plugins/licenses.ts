@@ -34,8 +34,8 @@ const ADMIN = [{ apiKey: [] }];
 export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store, apiKeys } = ctx;
-  const signer = LicenseSigner.loadOrCreate(ctx.config.dataDir);
-  const limits = new LicenseLimits(ctx.config.rateLimitPerMin);
+  const signer = LicenseSigner.fromPem(ctx.runtime.keys.licenseSigningKeyPem);
+  const limits = new LicenseLimits(ctx.runtime, ctx.config.rateLimitPerMin);
   const perIp = { rateLimit: { max: ctx.config.rateLimitPerMin, timeWindow: 60_000 } };
   const nowIso = () => new Date().toISOString();
 
@@ -136,7 +136,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
     '/api/licenses/activate',
     { config: perIp, schema: { tags: TAGS, body: ActivateRequest, response: { 200: ActivateResponse } } },
     async (request) => {
-      limits.checkIp(request);
+      await limits.checkIp(request);
       const b = request.body;
       const now = nowIso();
       const out = await store.licenses.activate({
@@ -146,7 +146,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
         fingerprint: b.system_fingerprint,
         now,
       });
-      limits.countAttempt(request, out.kind === 'not_found');
+      await limits.countAttempt(request, out.kind === 'not_found');
       switch (out.kind) {
         case 'not_found':
           throw new AppError('NOT_FOUND', 'License not found');
@@ -196,11 +196,11 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
     '/api/licenses/deactivate',
     { config: perIp, schema: { tags: TAGS, body: DeactivateRequest, response: { 200: DeactivateResponse } } },
     async (request) => {
-      limits.checkIp(request);
+      await limits.checkIp(request);
       const b = request.body;
-      limits.checkDeactivation(b.license_key);
+      await limits.checkDeactivation(b.license_key);
       const out = await store.licenses.deactivate(b.license_key, b.system_fingerprint, nowIso());
-      limits.countAttempt(request, out.kind === 'not_found');
+      await limits.countAttempt(request, out.kind === 'not_found');
       if (out.kind === 'not_found') throw new AppError('NOT_FOUND', 'License not found');
       if (out.kind === 'not_activated') {
         throw new AppError('NOT_FOUND', 'This machine is not activated on the license');

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Notification, NotifyRequest, NotifyResponse } from '../../../src-shared/api/realtime.js';
 import { requireJwt, type JwtService } from '../auth/jwt.js';
 import type { ServerContext } from '../context.js';
-import type { RealtimeHub } from '../realtime/hub.js';
+import type { RealtimeHub, Target } from '../realtime/hub.js';
 import type { NotificationRecord } from '../store/notifications-repo.js';
 
 function view(n: NotificationRecord, readAt: string | null): Notification {
@@ -54,11 +54,12 @@ export const notifyPlugin: FastifyPluginAsync<{
         data: b.data ? JSON.stringify(b.data) : null,
       });
       const n = view(rec, null);
-      const delivered = hub.publish(
-        rec.device_id === null ? { kind: 'authenticated' } : { kind: 'device', deviceId: rec.device_id },
-        'notification',
-        n,
-      );
+      const target: Target =
+        rec.device_id === null ? { kind: 'authenticated' } : { kind: 'device', deviceId: rec.device_id };
+      // `delivered`: sockets connected for the target across the fleet when it was sent, each of which gets
+      // it now; 0 means it waits in GET /api/notifications. Not a count of this instance's writes.
+      const delivered = await hub.recipients(target);
+      hub.publish(target, 'notification', n);
       return reply.code(201).send({ success: true as const, data: { ...n, delivered } });
     },
   );

@@ -1,36 +1,46 @@
 import type { ServerEvent } from '../../../src-shared/api/realtime.js';
 import type { RealtimeStats } from '../context.js';
+import type { FanOut, Presence, Target } from '../runtime/runtime.js';
 import { encode } from './messages.js';
 import type { ConnectionRegistry } from './registry.js';
 
-/** Who receives an event. */
-export type Target =
-  /** Every authenticated socket (stations, operators, admins). */
-  | { kind: 'authenticated' }
-  /** Every socket of one device. */
-  | { kind: 'device'; deviceId: string }
-  /** Admin and operator sockets (presence is for people, not for other stations). */
-  | { kind: 'watchers' };
+export type { Target } from '../runtime/runtime.js';
 
 /**
- * The fan-out boundary. Route plugins publish here and never touch sockets. The in-process hub below delivers
- * to this server's sockets; a PostgreSQL LISTEN/NOTIFY hub would NOTIFY in `publish` and call
- * `registry.deliver` from its LISTEN callback on every instance, without any route changing.
+ * The fan-out boundary. Route plugins publish here and never touch sockets. The runtime's fan-out carries an
+ * event to every instance (in-process for one server, a shared table for several), and each instance writes
+ * it to its own sockets; no route changes with the transport.
  */
 export interface RealtimeHub extends RealtimeStats {
-  /** Sends one event; returns how many local sockets it was written to. */
-  publish(target: Target, event: ServerEvent, data: unknown): number;
+  /** Sends one event to its recipients on every instance. */
+  publish(target: Target, event: ServerEvent, data: unknown): void;
+  /** Sockets connected for the target across the fleet right now (what a publish would reach). */
+  recipients(target: Target): Promise<number>;
   close(): Promise<void>;
 }
 
-export class InProcessHub implements RealtimeHub {
-  constructor(private readonly registry: ConnectionRegistry) {}
+export class FleetHub implements RealtimeHub {
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly fanout: FanOut,
+    private readonly presence: Presence,
+  ) {
+    fanout.bind((target, event, data) => this.deliverHere(target, event, data));
+  }
 
-  publish(target: Target, event: ServerEvent, data: unknown): number {
+  publish(target: Target, event: ServerEvent, data: unknown): void {
     this.registry.countEvent();
-    // Nobody listening (the common case for a station pushing without a socket): skip serializing.
-    if (!this.registry.hasRecipients(target)) return 0;
-    return this.registry.deliver(target, encode(event, data));
+    this.fanout.publish(target, event, data);
+  }
+
+  recipients(target: Target): Promise<number> {
+    return this.presence.count(target);
+  }
+
+  private deliverHere(target: Target, event: ServerEvent, data: unknown): void {
+    // Nobody listening here (the common case for a station pushing without a socket): skip serializing.
+    if (!this.registry.hasRecipients(target)) return;
+    this.registry.deliver(target, encode(event, data));
   }
 
   active(): number {

@@ -52,8 +52,8 @@ export class ConnectionRegistry {
   constructor(
     private readonly limits: WsLimits,
     private readonly metrics: ServerMetrics,
-    /** Presence changes (first socket of a device opened / last one closed). */
-    private readonly onPresence: (c: Conn, online: boolean) => void,
+    /** An authenticated socket joined (true) or left (false); fleet-wide presence is counted from these. */
+    private readonly onMembership: (c: Conn, joined: boolean) => void,
   ) {}
 
   ipCount(ip: string): number {
@@ -73,15 +73,16 @@ export class ConnectionRegistry {
     this.startPinger();
   }
 
-  /** Joins the socket to its device room; announces presence when it is the room's first socket. */
+  /** Joins the socket to its device room and reports the membership (presence is counted fleet-wide). */
   authenticate(c: Conn): void {
     this.authed.add(c);
     if (c.user && c.user.role !== 'station') this.watchers.add(c);
-    if (!c.key) return;
-    let room = this.rooms.get(c.key);
-    if (!room) this.rooms.set(c.key, (room = new Set()));
-    room.add(c);
-    if (room.size === 1 && c.deviceId) this.onPresence(c, true);
+    if (c.key) {
+      let room = this.rooms.get(c.key);
+      if (!room) this.rooms.set(c.key, (room = new Set()));
+      room.add(c);
+    }
+    this.onMembership(c, true);
   }
 
   /** Authenticated sockets, to find those a revocation ends. */
@@ -96,15 +97,13 @@ export class ConnectionRegistry {
     if (n > 0) this.byIp.set(c.ip, n);
     else this.byIp.delete(c.ip);
     this.metrics.wsActive.dec();
-    this.authed.delete(c);
+    const wasAuthed = this.authed.delete(c);
     this.watchers.delete(c);
     if (c.key) {
       const room = this.rooms.get(c.key);
-      if (room?.delete(c) && room.size === 0) {
-        this.rooms.delete(c.key);
-        if (c.deviceId) this.onPresence(c, false);
-      }
+      if (room?.delete(c) && room.size === 0) this.rooms.delete(c.key);
     }
+    if (wasAuthed) this.onMembership(c, false);
   }
 
   private recipients(target: Target): ReadonlySet<Conn> | undefined {

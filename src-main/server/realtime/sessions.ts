@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { AuthenticateData, NotificationReadData, WS_CLOSE } from '../../../src-shared/api/realtime.js';
 import type { TokenClaims } from '../../../src-shared/api/auth.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { Revocation } from '../auth/principal-gate.js';
 import type { ServerContext } from '../context.js';
+import type { PresenceRoom } from '../runtime/runtime.js';
+import { FleetHub, type RealtimeHub } from './hub.js';
 import { AppError } from '../errors.js';
-import { InProcessHub, type RealtimeHub } from './hub.js';
 import { encode, errorFrame, permissionsFor } from './messages.js';
 import { ConnectionRegistry, type Conn, type SocketUser } from './registry.js';
 
@@ -29,22 +31,41 @@ export class RealtimeSessions {
   constructor(
     private readonly ctx: ServerContext,
     private readonly jwt: JwtService,
+    log: FastifyBaseLogger,
   ) {
-    this.registry = new ConnectionRegistry(ctx.config.ws, ctx.metrics, (c, online) => {
-      const now = new Date().toISOString();
-      const data = online
-        ? {
-            device_id: c.deviceId,
-            user_id: c.user?.id,
-            username: c.user?.username,
-            role: c.user?.role,
-            timestamp: now,
-          }
-        : { device_id: c.deviceId, user_id: c.user?.id, last_seen: now, timestamp: now };
-      this.hub.publish({ kind: 'watchers' }, online ? 'device_online' : 'device_offline', data);
+    const { presence } = ctx.runtime;
+    // One socket's join and leave are applied in that order even when the store answers out of order (a
+    // socket that closes at once must not leave before it joined and stay counted for ever).
+    const chains = new WeakMap<Conn, Promise<void>>();
+    this.registry = new ConnectionRegistry(ctx.config.ws, ctx.metrics, (c, joined) => {
+      const rooms = roomsOf(c);
+      const next = (chains.get(c) ?? Promise.resolve())
+        .then(() => (joined ? presence.join(rooms) : presence.leave(rooms)))
+        .then(
+          // Raised once for the fleet: only when the device's first socket anywhere opened, or its last closed.
+          (flipped) => {
+            if (flipped && c.deviceId) this.announcePresence(c, joined);
+          },
+          (err: unknown) => log.warn({ err }, 'presence update failed'),
+        );
+      chains.set(c, next);
     });
-    this.hub = new InProcessHub(this.registry);
+    this.hub = new FleetHub(this.registry, ctx.runtime.fanout, presence);
     jwt.principals.onRevoke((r) => this.endRevoked(r));
+  }
+
+  private announcePresence(c: Conn, online: boolean): void {
+    const now = new Date().toISOString();
+    const data = online
+      ? {
+          device_id: c.deviceId,
+          user_id: c.user?.id,
+          username: c.user?.username,
+          role: c.user?.role,
+          timestamp: now,
+        }
+      : { device_id: c.deviceId, user_id: c.user?.id, last_seen: now, timestamp: now };
+    this.hub.publish({ kind: 'watchers' }, online ? 'device_online' : 'device_offline', data);
   }
 
   /** A deleted or disabled user's sockets, or a released device's, must not keep receiving its events. */
@@ -282,6 +303,14 @@ export class RealtimeSessions {
 function closeSoon(ws: WebSocket, code: number, reason: string): void {
   ws.close(code, reason);
   setTimeout(() => ws.terminate(), 1000).unref();
+}
+
+/** The presence rooms of an authenticated socket; the device room goes last (see Presence.join). */
+function roomsOf(c: Conn): PresenceRoom[] {
+  const rooms: PresenceRoom[] = ['authenticated'];
+  if (c.user && c.user.role !== 'station') rooms.push('watchers');
+  if (c.key) rooms.push(`device:${c.key}`);
+  return rooms;
 }
 
 function keyOf(login: VerifiedLogin): string {

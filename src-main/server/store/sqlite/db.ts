@@ -33,6 +33,21 @@ export function openDatabase(file: string, opts: { synchronous?: 'NORMAL' | 'FUL
  * A database from a newer build (a version we do not know) is refused rather than silently misread.
  */
 export function migrate(db: Db, migrations: readonly Migration[]): number[] {
+  // Several processes may open one file at the same moment (`--workers`): the write lock is taken before the
+  // applied versions are read, so a second process waits and then finds them applied, rather than running
+  // them again. Each migration's own transaction below nests as a savepoint.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const ran = migrateLocked(db, migrations);
+    db.exec('COMMIT');
+    return ran;
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+function migrateLocked(db: Db, migrations: readonly Migration[]): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const applied = new Set(

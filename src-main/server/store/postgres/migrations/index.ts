@@ -4,6 +4,7 @@ import { devicesMigration } from './002-devices.js';
 import { pluginsMigration } from './003-plugins.js';
 import { syncMigration } from './004-sync.js';
 import { licensesMigration } from './005-licenses.js';
+import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
 
 /**
  * The PostgreSQL schema, in the order it is applied (versions strictly increasing). Versions 1-19 are the data
@@ -16,4 +17,5 @@ export const migrations: PgMigration[] = [
   pluginsMigration,
   syncMigration,
   licensesMigration,
+  ...runtimePgMigrations,
 ];

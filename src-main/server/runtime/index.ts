@@ -1,0 +1,31 @@
+import type { ServerConfig } from '../config.js';
+import type { PostgresStore } from '../store/postgres/index.js';
+import type { Store } from '../store/store.js';
+import { createLocalRuntime } from './local.js';
+import { createSqliteRuntime } from './sqlite/index.js';
+import type { Runtime } from './runtime.js';
+
+export { createLocalRuntime } from './local.js';
+export { createSqliteRuntime } from './sqlite/index.js';
+export type { Runtime } from './runtime.js';
+
+/**
+ * The runtime a server gets when the caller names none: on the SQLite store in a data dir, the shared SQLite
+ * runtime, so a second process on the same directory (`--workers`, or a second server started by hand) agrees
+ * with the first; in memory, the local one. A PostgreSQL store needs the PostgreSQL runtime on its pool
+ * (`createPostgresRuntime({ pool, url, keys: operatorKeys(env) })`): a per-process runtime there would give
+ * every instance its own keys and budgets, so it is refused rather than defaulted.
+ */
+export async function defaultRuntime(
+  config: ServerConfig,
+  store: Store,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Runtime> {
+  if (store.kind === 'postgres') {
+    const { createPostgresRuntime, operatorKeys } = await import('./postgres/index.js');
+    const pool = (store as PostgresStore).db.pool;
+    return createPostgresRuntime({ pool, url: config.databaseUrl!, keys: operatorKeys(env) });
+  }
+  if (config.dataDir !== ':memory:') return createSqliteRuntime(config);
+  return createLocalRuntime(config);
+}

@@ -1,0 +1,117 @@
+import type { ServerEvent } from '../../../src-shared/api/realtime.js';
+import type { LimitResult } from '../rate-limiter.js';
+
+/** Who receives a realtime event. */
+export type Target =
+  /** Every authenticated socket (stations, operators, admins). */
+  | { kind: 'authenticated' }
+  /** Every socket of one device (or of one user without a device: `user:<id>`). */
+  | { kind: 'device'; deviceId: string }
+  /** Admin and operator sockets (presence is for people, not for other stations). */
+  | { kind: 'watchers' };
+
+/** What an instance does with an event raised anywhere in the fleet: write it to its own sockets. */
+export type LocalDelivery = (target: Target, event: ServerEvent, data: unknown) => void;
+
+/**
+ * Realtime fan-out between instances. `publish` delivers to this instance's sockets at once and to every other
+ * instance's sockets through the runtime's transport; it returns nothing, because no instance can know
+ * synchronously how many sockets the fleet wrote an event to.
+ */
+export interface FanOut {
+  publish(target: Target, event: ServerEvent, data: unknown): void;
+  /** This instance's socket registry; events from every instance (this one included) arrive here. */
+  bind(deliver: LocalDelivery): void;
+}
+
+/** The rooms a socket counts in: always `authenticated`, `watchers` for people, and its device room. */
+export type PresenceRoom = 'authenticated' | 'watchers' | `device:${string}`;
+
+/**
+ * Live socket counts for the whole fleet. `join` / `leave` say whether the room went from empty to occupied
+ * (or back) fleet-wide, so `device_online` / `device_offline` are raised once, not once per instance.
+ */
+export interface Presence {
+  join(rooms: readonly PresenceRoom[]): Promise<boolean>;
+  leave(rooms: readonly PresenceRoom[]): Promise<boolean>;
+  /** Sockets connected for a target across the fleet (each of them receives an event published to it). */
+  count(target: Target): Promise<number>;
+}
+
+export function roomOf(target: Target): PresenceRoom {
+  return target.kind === 'device' ? `device:${target.deviceId}` : target.kind;
+}
+
+/**
+ * A fixed-window budget per key (failed logins per username, wrong registration tokens per device, ...). The
+ * shared implementations count in one table with single conditional statements, so N instances enforce one
+ * budget, not N.
+ */
+export interface Limiter {
+  readonly max: number;
+  readonly windowMs: number;
+  /** Counts `weight` hits for `key`; `allowed` says whether the request may go on. */
+  hit(key: string, weight?: number): Promise<LimitResult>;
+  /** Whether `key` is already over its budget, without counting. */
+  blocked(key: string): Promise<LimitResult>;
+  reset(key: string): Promise<void>;
+}
+
+/** The budgets the server keeps; the name keys the shared counter table, so it must never be reused. */
+export type LimiterName =
+  'registration-device' | 'registration-ip' | 'login-failures' | 'license-ip' | 'license-deactivations';
+
+/**
+ * Device credential changes (registration, revocation, a new token). The instance that changed the store
+ * announces the device key after the write committed; every instance drops its cached entry for it.
+ */
+export interface AuthInvalidationBus {
+  announce(deviceKey: string): Promise<void>;
+  subscribe(onInvalidate: (deviceKey: string) => void): void;
+}
+
+/** The fleet's secrets: one of each for every instance, never a different key per instance. */
+export interface ServerKeys {
+  jwtSecret: Uint8Array;
+  /** SHA-256 digests of the admin API keys. */
+  apiKeyDigests: readonly string[];
+  /** Ed25519 private key (PKCS#8 PEM) that signs license certificates. */
+  licenseSigningKeyPem: string;
+  /** Ed25519 private key (PKCS#8 PEM) of the SSH host key agents pin. */
+  sshHostKeyPem: string;
+}
+
+/** A job the fleet runs on one instance at a time (the offline sweep, alert rules, webhook dispatch). */
+export interface Singleton {
+  /** Whether this instance ran the job's last turn. */
+  isLeader(): boolean;
+  stop(): void;
+}
+
+/** Where a runtime reports failures of its background work (the server's logger once it exists). */
+export interface RuntimeLog {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * State that must be fleet-wide but is not a table row of the `Store`. `buildServer` takes one, so the same
+ * routes run as one process (local), as several processes on one SQLite data dir, or as a PostgreSQL fleet.
+ */
+export interface Runtime {
+  readonly kind: 'local' | 'sqlite' | 'postgres';
+  /** Distinguishes this instance in logs, `/health` and the shared tables. */
+  readonly instanceId: string;
+  readonly fanout: FanOut;
+  readonly presence: Presence;
+  readonly authEvents: AuthInvalidationBus;
+  readonly keys: ServerKeys;
+  limiter(name: LimiterName, opts: { max: number; windowMs: number }): Limiter;
+  /**
+   * Runs `job` every `everyMs` on exactly one instance at a time; when that instance dies another takes over
+   * within a few periods. A failing turn is logged and the next one runs as usual.
+   */
+  singleton(name: string, everyMs: number, job: () => Promise<void>): Singleton;
+  /** buildServer hands over the server's logger; until then background failures are dropped. */
+  bindLogger(log: RuntimeLog): void;
+  close(): Promise<void>;
+}

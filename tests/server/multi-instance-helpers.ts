@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import { request, type TestResponse } from '../helpers/server.js';
+import { TestSocket } from './realtime-client.js';
+
+/** Real server processes (the CLI entry point) sharing one data dir; not a test file itself. */
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'src-main/cli/server.ts');
+const LISTENING = /listening on (http:\/\/127\.0\.0\.1:(\d+))/;
+
+export const API_KEY = 'multi-instance-admin-key-0123456789';
+export const ADMIN = { username: 'admin', password: 'admin-password-123' };
+
+export interface ChildServer {
+  proc: ChildProcess;
+  url: string;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  stdout(): string;
+  stop(): Promise<number | null>;
+}
+
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OUTPOST_')) env[k] = v;
+  return {
+    ...env,
+    NODE_ENV: 'test',
+    OUTPOST_API_KEYS: API_KEY,
+    OUTPOST_ADMIN_USER: ADMIN.username,
+    OUTPOST_ADMIN_PASSWORD: ADMIN.password,
+    OUTPOST_RATE_LIMIT_PER_MIN: '10000',
+    ...extra,
+  };
+}
+
+/** Starts `npm run server`'s entry point on an ephemeral port and waits for its `listening on` line. */
+export async function spawnServer(
+  dataDir: string,
+  opts: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<ChildServer> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, '--port', '0', '--data-dir', dataDir, '--quiet', ...(opts.args ?? [])],
+    { cwd: ROOT, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  const url = await new Promise<string>((res, rej) => {
+    const onData = () => {
+      const m = LISTENING.exec(out);
+      if (m?.[1]) {
+        proc.stdout?.off('data', onData);
+        res(m[1]);
+      }
+    };
+    proc.stdout?.on('data', onData);
+    void exited.then((code) => rej(new Error(`server exited (${code}) before listening: ${err}`)));
+  });
+  return {
+    proc,
+    url,
+    api: (method, path, body, headers) => request(url, method, path, body, headers),
+    stdout: () => out,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+export const admin = { 'x-api-key': API_KEY };
+export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+
+export async function enroll(
+  on: ChildServer,
+  registerOn: ChildServer = on,
+): Promise<{ key: string; secret: string }> {
+  const d = await on.api('POST', '/api/admin/devices', {}, admin);
+  expect(d.status, d.text).toBe(200);
+  const r = await registerOn.api('POST', `/api/devices/${d.body.device_key}/register`, {
+    token_code: d.body.token_code,
+  });
+  expect(r.status, r.text).toBe(200);
+  return { key: d.body.device_key as string, secret: r.body.device_secret as string };
+}
+
+export function heartbeat(on: ChildServer, key: string, secret: string): Promise<TestResponse> {
+  return on.api('POST', `/api/devices/${key}/online`, {}, bearer(secret));
+}
+
+/**
+ * Repeats `attempt` until `done` holds or `limitMs` passes, and returns the last answer. For what another
+ * process does on its own clock (its poll of the shared tables); the bound is generous on purpose: the test
+ * checks that the change arrives, the README's 1 s figure is checked with an injected clock elsewhere.
+ */
+export async function eventually<T>(
+  attempt: () => Promise<T>,
+  done: (v: T) => boolean,
+  limitMs = 10_000,
+): Promise<T> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const v = await attempt();
+    if (done(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function createUser(on: ChildServer, username: string, role: string): Promise<void> {
+  const r = await on.api(
+    'POST',
+    '/api/admin/users',
+    { username, password: 'station-password-1', role },
+    admin,
+  );
+  expect(r.status, r.text).toBe(201);
+}
+
+export async function login(on: ChildServer, username: string, deviceId?: string): Promise<string> {
+  const r = await on.api('POST', '/api/auth/login', {
+    username,
+    password: 'station-password-1',
+    ...(deviceId ? { device_id: deviceId } : {}),
+  });
+  expect(r.status, r.text).toBe(200);
+  return r.body.token as string;
+}
+
+/** A socket logged in through the URL token, once the server confirmed it. */
+export async function socketOn(on: ChildServer, token: string, deviceId?: string): Promise<TestSocket> {
+  const q = `?token=${encodeURIComponent(token)}${deviceId ? `&device_id=${encodeURIComponent(deviceId)}` : ''}`;
+  const s = await TestSocket.open(on.url, q);
+  await s.next('authenticated');
+  return s;
+}
