@@ -1,0 +1,80 @@
+/**
+ * The UI over the real thing: a real server on a loopback port, a real agent (encrypted-file secrets in a temp
+ * dir) behind the same channel adapter the Electron and web transports use, and the React app rendered in
+ * jsdom over that adapter. What the tests assert is what an operator would read for that real state.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render, type RenderResult } from '@testing-library/react';
+import { createAgent, type Agent, type AgentOptions } from '../../src-main/agent/agent.js';
+import { createAgentApi } from '../../src-main/agent/api.js';
+import { createApiClient } from '../../src-shared/ipc/client.js';
+import type { Channel } from '../../src-shared/ipc/channels.js';
+import { App } from '../../src-renderer/app.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+export interface RealStack {
+  srv: TestServer;
+  agent: Agent;
+  dataDir: string;
+  ui: RenderResult;
+  dispose(): Promise<void>;
+}
+
+export async function startRealStack(
+  opts: {
+    /** The profile URL; a function of the server's URL (default: the server's URL). */
+    serverUrl?: (srvUrl: string) => string;
+    /** Reuse a server (and keep it running on dispose). */
+    srv?: TestServer;
+    /** Reuse an agent data dir (a restart of the agent); kept on dispose. */
+    dataDir?: string;
+    agent?: Partial<AgentOptions>;
+  } = {},
+): Promise<RealStack> {
+  const srv = opts.srv ?? (await startTestServer());
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'outpost-ui-agent-'));
+  const agent = await createAgent({
+    dataDir,
+    secretsFile: true,
+    serverUrl: opts.serverUrl ? opts.serverUrl(srv.url) : srv.url,
+    env: {},
+    logging: { level: 'warn' },
+    timings: { intervalMs: 60_000, backoffBaseMs: 60_000, backoffCapMs: 60_000 },
+    ...opts.agent,
+  });
+  await agent.start();
+  const adapter = createAgentApi({
+    agent,
+    app: { name: 'Outpost', version: 'test', shell: 'headless', electron: null },
+  });
+  const { api } = createApiClient({
+    invoke: (channel: Channel, payload: unknown) => adapter.invoke(channel, payload),
+    subscribe: (listener) => adapter.onEvent(listener),
+  });
+  const ui = render(<App api={api} />);
+  return {
+    srv,
+    agent,
+    dataDir,
+    ui,
+    async dispose() {
+      ui.unmount();
+      await agent.stop();
+      if (!opts.srv) await srv.dispose().catch(() => undefined);
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function adminCreateDevice(srv: TestServer, deviceKey: string): Promise<string> {
+  const res = await srv.api(
+    'POST',
+    '/api/admin/devices',
+    { device_key: deviceKey },
+    { 'X-API-Key': srv.apiKey },
+  );
+  if (res.status !== 200) throw new Error(`admin create device: ${res.status} ${res.text}`);
+  return (res.body as { token_code: string }).token_code;
+}
