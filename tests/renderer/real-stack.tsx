@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { render, type RenderResult } from '@testing-library/react';
 import { createAgent, type Agent, type AgentOptions } from '../../src-main/agent/agent.js';
 import { createAgentApi } from '../../src-main/agent/api.js';
+import type { PushTimers } from '../../src-main/agent/station/station-service.js';
 import { createApiClient } from '../../src-shared/ipc/client.js';
 import type { Channel } from '../../src-shared/ipc/channels.js';
 import { App } from '../../src-renderer/app.js';
@@ -64,6 +65,41 @@ export async function startRealStack(
       await agent.stop();
       if (!opts.srv) await srv.dispose().catch(() => undefined);
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function adminCreateClient(srv: TestServer, name: string, quota: number): Promise<number> {
+  const res = await srv.api('POST', '/api/admin/clients', { name, quota }, { 'X-API-Key': srv.apiKey });
+  if (res.status !== 201) throw new Error(`admin create client: ${res.status} ${res.text}`);
+  return (res.body as { data: { id: number } }).data.id;
+}
+
+export async function adminSetQuota(srv: TestServer, id: number, quota: number): Promise<void> {
+  const res = await srv.api('PUT', `/api/admin/clients/${id}`, { quota }, { 'X-API-Key': srv.apiKey });
+  if (res.status !== 200) throw new Error(`admin set quota: ${res.status} ${res.text}`);
+}
+
+/** A push timer that never fires on its own: the tests decide when (or whether) recorded copies go out. */
+export function heldTimers(): { timers: PushTimers; fire(): void; armed: number[] } {
+  let pending: (() => void) | null = null;
+  const armed: number[] = [];
+  return {
+    armed,
+    timers: {
+      setTimeout: (fn, ms) => {
+        pending = fn;
+        armed.push(ms);
+        return armed.length;
+      },
+      clearTimeout: () => {
+        pending = null;
+      },
+    },
+    fire() {
+      const fn = pending;
+      pending = null;
+      fn?.();
     },
   };
 }

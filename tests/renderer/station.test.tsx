@@ -152,7 +152,9 @@ describe('queue with failed items', () => {
     expect(screen.getByTestId('queue-synced').textContent).toBe('5');
     const table = screen.getByRole('table', { name: 'Failed operations' });
     expect(within(table).getByText('04DEAD01')).toBeTruthy();
-    expect(within(table).getByText('QUOTA_EXCEEDED: no copies left')).toBeTruthy();
+    // The reason in words (the stored code stays available on hover).
+    expect(within(table).getByText('no copies left for this client on the server')).toBeTruthy();
+    expect(within(table).queryByText(/QUOTA_EXCEEDED/)).toBeNull();
   });
 
   it('retries and dismisses a failed operation by its uuid', async () => {
@@ -164,6 +166,9 @@ describe('queue with failed items', () => {
     renderStation(fake);
     await userEvent.click(await screen.findByRole('button', { name: 'Retry 04DEAD01' }));
     await userEvent.click(screen.getByRole('button', { name: 'Dismiss 04DEAD01' }));
+    // Dismissing asks first and says the copy will not be billed.
+    expect(screen.getByText(/will not be billed/)).toBeTruthy();
+    await userEvent.click(screen.getByRole('button', { name: 'Dismiss copy' }));
     await waitFor(() => {
       expect(fake.calls.find((c) => c.channel === 'station.retry')?.input).toEqual({ uuid: 'f-1' });
       expect(fake.calls.find((c) => c.channel === 'station.dismiss')?.input).toEqual({ uuid: 'f-1' });
@@ -181,6 +186,7 @@ describe('queue with failed items', () => {
           username: 'op',
           syncing: false,
           last_sync_at: null,
+          last_attempt: null,
           last_error: 'connect ECONNREFUSED',
           pending,
           failed: 0,
@@ -200,6 +206,7 @@ describe('queue with failed items', () => {
         username: 'op',
         syncing: false,
         last_sync_at: null,
+        last_attempt: null,
         last_error: null,
         pending: 3,
         failed: 0,
@@ -220,6 +227,7 @@ describe('queue with failed items', () => {
             username: null,
             syncing: false,
             last_sync_at: null,
+            last_attempt: null,
             last_error: null,
             pending: 0,
             failed: 0,
@@ -240,6 +248,7 @@ describe('queue with failed items', () => {
           username: null,
           syncing: false,
           last_sync_at: null,
+          last_attempt: null,
           last_error: null,
           pending: 0,
           failed: 0,
@@ -267,6 +276,7 @@ describe('live event feed', () => {
       username: 'op',
       syncing: false,
       last_sync_at: null,
+      last_attempt: null,
       last_error: null,
       pending,
       failed: 0,

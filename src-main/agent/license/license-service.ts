@@ -277,6 +277,14 @@ export class LicenseService {
     return this.running;
   }
 
+  /**
+   * The License page's "Check now", and what the agent does when the server announces a license change:
+   * the same validation as the hourly one, at once.
+   */
+  checkNow(): Promise<LicenseStatus> {
+    return this.validate();
+  }
+
   private async runValidation(): Promise<LicenseStatus> {
     const offline = this.publish(await this.judgeOffline());
     const local = await this.readLocal();
