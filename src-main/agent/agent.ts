@@ -93,6 +93,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // of showing the old verdict until the hourly check.
   events.on((e) => {
     if (e.type !== 'realtime' || e.data.event !== 'license_updated') return;
+    const id = (e.data.data as { license_id?: unknown } | null)?.license_id;
+    if (typeof id !== 'string' || !license.holds(id)) return;
     license
       .checkNow()
       .catch((err: unknown) => log.warn({ err }, 'license check after license_updated failed'));

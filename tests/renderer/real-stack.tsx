@@ -13,7 +13,45 @@ import type { PushTimers } from '../../src-main/agent/station/station-service.js
 import { createApiClient } from '../../src-shared/ipc/client.js';
 import type { Channel } from '../../src-shared/ipc/channels.js';
 import { App } from '../../src-renderer/app.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startServerProcess } from '../helpers/server-process.js';
+import { request, startTestServer, TEST_ADMIN, TEST_API_KEY, type TestResponse } from '../helpers/server.js';
+
+/** What the tests use of a server, in this process or in a child. */
+export interface StackServer {
+  url: string;
+  apiKey: string;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  stop(): Promise<unknown>;
+  dispose(): Promise<void>;
+}
+type TestServer = StackServer;
+
+/**
+ * The server CLI in a child process: jsdom's globals (Uint8Array and friends from another realm) break the
+ * server's Ed25519 license signing when it shares the test's process.
+ */
+export async function startChildServer(): Promise<StackServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'outpost-ui-srv-'));
+  const p = await startServerProcess({
+    dataDir,
+    env: {
+      OUTPOST_API_KEYS: TEST_API_KEY,
+      OUTPOST_ADMIN_USER: TEST_ADMIN.username,
+      OUTPOST_ADMIN_PASSWORD: TEST_ADMIN.password,
+      OUTPOST_RATE_LIMIT_PER_MIN: '10000',
+    },
+  });
+  return {
+    url: p.url,
+    apiKey: TEST_API_KEY,
+    api: (method, path, body, headers) => request(p.url, method, path, body, headers),
+    stop: () => p.stop(),
+    async dispose() {
+      await p.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 export interface RealStack {
   srv: TestServer;
@@ -29,12 +67,14 @@ export async function startRealStack(
     serverUrl?: (srvUrl: string) => string;
     /** Reuse a server (and keep it running on dispose). */
     srv?: TestServer;
+    /** Run the server in a child process (see startChildServer). */
+    childServer?: boolean;
     /** Reuse an agent data dir (a restart of the agent); kept on dispose. */
     dataDir?: string;
     agent?: Partial<AgentOptions>;
   } = {},
 ): Promise<RealStack> {
-  const srv = opts.srv ?? (await startTestServer());
+  const srv = opts.srv ?? (opts.childServer ? await startChildServer() : await startTestServer());
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'outpost-ui-agent-'));
   const agent = await createAgent({
     dataDir,

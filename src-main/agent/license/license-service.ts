@@ -277,6 +277,12 @@ export class LicenseService {
     return this.running;
   }
 
+  /** Whether this agent's license is the given one (a server announcement about another license is ignored). */
+  holds(licenseId: string): boolean {
+    const f = this.load();
+    return f !== null && f !== 'damaged' && f.license_id === licenseId;
+  }
+
   /**
    * The License page's "Check now", and what the agent does when the server announces a license change:
    * the same validation as the hourly one, at once.
