@@ -48,7 +48,7 @@ export function mapRegisterError(http: AxiosInstance, key: string, err: unknown)
       // first advice is to check the typing; only a token typed right needs replacing.
       return new AgentError(
         'TOKEN_INVALID',
-        'The server did not accept this token (401). Check that it is typed exactly as given: a mistyped token does not use up the right one, which still works. If it is typed right, it has expired or was already used: ask your administrator for a new one.',
+        'Invalid token (401): check that it is typed exactly as given (a mistyped token does not use up the right one, which still works). If it is typed right, it has expired or was already used: ask your administrator for a new one.',
       );
     case 409:
       return new AgentError(
