@@ -144,6 +144,28 @@ describe('queue with failed items', () => {
     pending: [],
   };
 
+  it.each([
+    [{ synced: 2, failed: 1 }, 'alert-warn', 'Sync partly failed', true],
+    [{ synced: 3, failed: 0 }, 'alert-ok', 'Sync finished', false],
+  ] as const)('a sync with %o is shown as %s ("%s")', async (counts, tone, title, listsReasons) => {
+    renderStation(
+      fakeApi({
+        'station.queue': async () => ok(snapshot),
+        'station.quotas': async () => ok({ quotas }),
+        'station.syncNow': async () => ok({ pushed: 3, ...counts, quotas_updated: false }),
+      }),
+    );
+    await screen.findByTestId('quota-1');
+    await userEvent.click(screen.getByRole('button', { name: 'Sync now' }));
+    const banner = await screen.findByTestId('sync-result');
+    expect(banner.className).toContain(tone);
+    expect(banner.textContent).toContain(title);
+    expect(banner.textContent).toContain(`${counts.synced} synced, ${counts.failed} failed`);
+    expect(banner.textContent!.includes('Acme: no copies left for this client on the server (1 copy)')).toBe(
+      listsReasons,
+    );
+  });
+
   it('shows the counts and each failed operation with its reason', async () => {
     renderStation(fakeApi({ 'station.queue': async () => ok(snapshot) }));
     // The panel renders zero counts before the first station.queue answer arrives, so wait for it.

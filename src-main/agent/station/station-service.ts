@@ -171,7 +171,10 @@ export class StationService {
     };
     every(this.opts.healthIntervalMs ?? 30_000, () => this.checkConnectivity());
     every(this.opts.syncIntervalMs ?? 60_000, async () => {
-      if (this.online) await this.engine.sync();
+      if (!this.online) return;
+      await this.engine.sync();
+      // Like every other sync: the status event goes out and the dismissal undo window closes.
+      this.afterSync();
     });
     // Background WAL checkpoints, so recordCopy commits rarely pay for one (see openStationDb).
     every(5_000, async () => checkpoint(this.db));
