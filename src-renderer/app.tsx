@@ -7,6 +7,7 @@ import { ApiProvider, useApi, useQuery } from './api/context.js';
 import type { OutpostApi } from './api/types.js';
 import { Badge } from './components/badge.js';
 import { ShellBanner } from './components/shell-banner.js';
+import { deviceView } from './lib/device-state.js';
 import { describeForFeed } from './pages/station/event-feed.js';
 import { useEventLog } from './api/event-log.js';
 import { AdminPage } from './pages/admin.js';
@@ -35,6 +36,13 @@ function Shell() {
   const [page, setPage] = useState<PageId>(pageFromHash);
   const server = useQuery(() => api.server.status(), { eventTypes: ['server.status'] });
   const device = useQuery(() => api.device.status(), { eventTypes: ['device.status'] });
+  // The station's reachability check runs whether or not anyone is logged in: it is the app's one
+  // online/offline truth (a slow poll backs up the events, as on the Station page).
+  const station = useQuery(() => api.station.status(), {
+    eventTypes: ['station.status'],
+    intervalMs: 5000,
+  });
+  const dv = device.data ? deviceView(device.data) : null;
   const adminOn = server.data?.running === true && server.data.admin_available;
   useEventLog(describeForFeed); // start the live feed's buffer now, not at the first Station visit
 
@@ -59,13 +67,17 @@ function Shell() {
       </a>
       <header className="topbar">
         <h1>Outpost</h1>
-        <span aria-live="polite">
-          {device.data &&
-            (device.data.registered ? (
-              <Badge tone="ok">Registered</Badge>
-            ) : (
-              <Badge tone="bad">Not registered</Badge>
-            ))}
+        <span aria-live="polite" data-testid="header-device">
+          {dv && (
+            <>
+              <Badge tone={dv.tone}>{dv.label}</Badge>
+              {dv.reason && <span className="muted header-reason"> {dv.reason}</span>}
+            </>
+          )}
+        </span>
+        <span aria-live="polite" data-testid="header-connection">
+          {station.data &&
+            (station.data.online ? <Badge tone="ok">Online</Badge> : <Badge tone="bad">Offline</Badge>)}
         </span>
         {adminOn && <Badge tone="neutral">Embedded server on</Badge>}
       </header>

@@ -13,7 +13,7 @@ import { LicenseService } from './license/license-service.js';
 import { createLogger, initLogging } from './logging/logger.js';
 import { openSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { SettingsStore } from './settings/settings.js';
-import { StationService } from './station/station-service.js';
+import { StationService, type StationServiceOptions } from './station/station-service.js';
 import { clockFilePath, ServerClock } from './time/server-clock.js';
 
 export interface AgentOptions {
@@ -33,6 +33,11 @@ export interface AgentOptions {
   timings?: DeviceTimingOverrides;
   /** The server-time estimate (tests inject one over a moved local clock); default: clock.json in the data dir. */
   clock?: ServerClock;
+  /** Station timing overrides (tests): push delay and its timers, sync and health intervals, realtime. */
+  station?: Pick<
+    StationServiceOptions,
+    'pushDelayMs' | 'timers' | 'syncIntervalMs' | 'healthIntervalMs' | 'realtime'
+  >;
 }
 
 export interface Agent {
@@ -81,8 +86,19 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     verifyTls: profile.verify_tls,
     nfcPort: env.OUTPOST_NFC_PORT ? Number(env.OUTPOST_NFC_PORT) : undefined,
     clock,
+    ...opts.station,
   });
   const license = new LicenseService({ dataDir, settings, events, secrets, clock });
+  // The server announces a license change (revoked, extended) on the device's socket: check at once instead
+  // of showing the old verdict until the hourly check.
+  events.on((e) => {
+    if (e.type !== 'realtime' || e.data.event !== 'license_updated') return;
+    const id = (e.data.data as { license_id?: unknown } | null)?.license_id;
+    if (typeof id !== 'string' || !license.holds(id)) return;
+    license
+      .checkNow()
+      .catch((err: unknown) => log.warn({ err }, 'license check after license_updated failed'));
+  });
 
   let started = false;
   const agent: Agent = {

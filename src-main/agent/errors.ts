@@ -13,6 +13,8 @@ export type AgentErrorCode =
   | 'NOT_REGISTERED'
   | 'REREGISTRATION_NEEDED'
   | 'NETWORK_ERROR'
+  /** The profile URL answers 404 where an Outpost server has routes: it leads to something else. */
+  | 'WRONG_SERVER_URL'
   | 'SECRET_STORE_UNAVAILABLE'
   | 'SETTINGS_INVALID'
   /** station.db of a station that has run before is missing, empty, unreadable or foreign: the station stops. */

@@ -13,12 +13,21 @@ export interface DeviceStatus {
   heartbeat: 'active' | 'inactive' | 'stopped' | 'reregistration_needed';
   last_success_at: string | null;
   last_error: string | null;
+  /** What the last failure was, so the UI can give advice that fits the cause (null after a success). */
+  last_error_kind: HeartbeatErrorKind | null;
   last_error_at: string | null;
   last_latency_ms: number | null;
   consecutive_failures: number;
   next_attempt_at: string | null;
   server_url: string;
 }
+
+/**
+ * network = the server did not answer; refused = it answered 401/404 for this device (revoked, deleted, wrong
+ * secret); wrong_url = 404 without our server's "device not found" (the profile URL points elsewhere);
+ * server = any other answer (5xx, 429, …).
+ */
+export type HeartbeatErrorKind = 'network' | 'refused' | 'wrong_url' | 'server';
 
 export type AgentEvent =
   | { type: 'device.status'; data: DeviceStatus }

@@ -128,7 +128,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(adminClientsPlugin, { ctx, hub: sessions.hub });
   await app.register(syncPlugin, { ctx, jwt, hub: sessions.hub });
   await app.register(notifyPlugin, { ctx, jwt, hub: sessions.hub });
-  await app.register(licensesPlugin, { ctx });
+  await app.register(licensesPlugin, { ctx, hub: sessions.hub });
   await app.register(systemsPlugin, { ctx });
   // Route families (registered here in later steps): telemetry, devices, auth, sync, realtime, licenses.
 

@@ -25,7 +25,10 @@ export function formatDuration(ms: number): string {
 const HINTS: Record<string, string> = {
   NETWORK_ERROR: 'Check the server URL in Settings and the network connection, then try again.',
   TRANSPORT_ERROR: 'The connection to the agent dropped. Reload the page; if it persists, restart Outpost.',
-  TOKEN_INVALID: 'Ask your administrator for a new registration token.',
+  TOKEN_INVALID:
+    'Check each character against the token you were given and try again; only if it is typed right, ask your administrator for a new one.',
+  WRONG_SERVER_URL:
+    'Open Settings and correct the profile’s server URL (for example http://host:8787, without a path).',
   INVALID_TOKEN: 'Ask your administrator for a new token, or log in again.',
   INVALID_TOKEN_FORMAT: 'A registration token is exactly 6 hexadecimal characters (0-9, A-F).',
   INVALID_DEVICE_KEY: 'Check the device key; use the one your administrator issued.',

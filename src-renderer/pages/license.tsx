@@ -55,6 +55,7 @@ export function LicensePage() {
     api.license.activate({ license_key: k, email: e }),
   );
   const [deactivate, deactivateState] = useAction(() => api.license.deactivate());
+  const [checkNow, checkState] = useAction(() => api.license.checkNow());
   const s = status.data;
   const active = !!s && s.state !== 'none' && !!s.license_key;
   const keyOk = LICENSE_KEY_RE.test(key);
@@ -126,7 +127,16 @@ export function LicensePage() {
           <ErrorMessage error={activateState.error} title="Activation failed" />
         </form>
       ) : (
-        <div className="card">
+        <div className="card row wrap">
+          <button
+            type="button"
+            disabled={checkState.pending}
+            onClick={() => void checkNow().then(() => status.reload())}
+          >
+            Check now
+          </button>
+          {checkState.pending && <Busy label="Checking with the server" />}
+          <ErrorMessage error={checkState.error} title="Check failed" />
           <button
             type="button"
             className="danger"

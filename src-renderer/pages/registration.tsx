@@ -9,6 +9,7 @@ import { Badge } from '../components/badge.js';
 import { Busy } from '../components/busy.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ErrorMessage } from '../components/error-message.js';
+import { deviceView, heartbeatView } from '../lib/device-state.js';
 import { formatTime } from '../lib/format.js';
 
 /** Uppercase, at most 6 characters: what the token field accepts as the operator types. */
@@ -71,7 +72,8 @@ export function RegistrationPage() {
   };
 
   const tokenValid = /^[0-9A-F]{6}$/.test(token);
-  const hbActive = registered && s?.heartbeat === 'active';
+  const view = s ? deviceView(s) : null;
+  const hb = s ? heartbeatView(s) : { ok: false, text: 'Heartbeat: Inactive' };
 
   return (
     <section aria-labelledby="reg-title">
@@ -83,30 +85,40 @@ export function RegistrationPage() {
           Status:{' '}
           {status.loading && !s ? (
             <Busy label="Loading" />
-          ) : registered ? (
-            <Badge tone="ok">Registered</Badge>
           ) : (
-            <Badge tone="bad">Not registered</Badge>
+            view && <Badge tone={view.tone}>{view.label}</Badge>
           )}
-          {registered && s?.registered_at && (
+          {view?.tone === 'ok' && s?.registered_at && (
             <span className="muted"> since {formatTime(s.registered_at)}</span>
           )}
         </p>
         <p className="status-line" aria-live="polite" data-testid="heartbeat-status">
-          <span className={hbActive ? 'text-ok' : 'text-bad'}>
-            {hbActive ? 'Heartbeat: Active ✓' : 'Heartbeat: Inactive'}
-          </span>{' '}
+          <span className={hb.ok ? 'text-ok' : 'text-bad'}>{hb.text}</span>{' '}
           <span className="muted">last beat: {formatTime(s?.last_success_at ?? null)}</span>
         </p>
         {s?.heartbeat === 'reregistration_needed' && (
-          <div className="alert alert-error" role="alert">
-            The server rejected this device (revoked or unknown). Unregister, ask your administrator for a new
-            token, and register again.
+          <div className="alert alert-error" role="alert" data-testid="device-rejected">
+            <strong>Rejected by server:</strong> {s.last_error ?? 'the server refused this device.'}
+            <div className="hint">
+              The server no longer accepts this device (revoked, deleted, or its secret changed). Unregister,
+              ask your administrator for a new token, and register again.
+            </div>
           </div>
         )}
-        {registered && s?.last_error && s.heartbeat !== 'active' && (
-          <p className="muted">Last heartbeat error: {s.last_error}</p>
+        {registered && s?.heartbeat !== 'reregistration_needed' && s?.last_error_kind === 'wrong_url' && (
+          <div className="alert alert-error" role="alert" data-testid="device-wrong-url">
+            <strong>The server URL looks wrong:</strong> {s.last_error}
+            <div className="hint">
+              Correct the profile’s server URL in Settings. Do not unregister: the registration is fine, the
+              heartbeat finds the server again once the URL is right.
+            </div>
+          </div>
         )}
+        {registered &&
+          s?.last_error &&
+          s.consecutive_failures > 0 &&
+          s.heartbeat !== 'reregistration_needed' &&
+          s.last_error_kind !== 'wrong_url' && <p className="muted">Last heartbeat error: {s.last_error}</p>}
       </div>
 
       <form className="card form" onSubmit={onRegister} aria-describedby="reg-steps">
@@ -165,8 +177,8 @@ export function RegistrationPage() {
           <li>Press Test Heartbeat to check that the server hears this device.</li>
         </ol>
         <p id="token-warning" className="alert alert-warn">
-          A token works only once: the server burns it on the first registration attempt. If registration
-          fails, ask for a new token.
+          A token works for one registration. A mistyped token does not use it up: if the server refuses it,
+          check the typing and try again before asking for a new one.
         </p>
 
         <div className="row">
@@ -180,7 +192,7 @@ export function RegistrationPage() {
           <button
             type="button"
             disabled={!registered || heartbeatState.pending}
-            onClick={() => void heartbeat()}
+            onClick={() => void heartbeat().then(() => status.reload())}
           >
             Test Heartbeat
           </button>
@@ -216,8 +228,12 @@ export function RegistrationPage() {
             <strong>Heartbeat {heartbeatState.value.ok ? 'ok' : 'failed'}</strong>:{' '}
             {heartbeatState.value.message}
             {heartbeatState.value.latency_ms !== null && <> ({heartbeatState.value.latency_ms} ms)</>}
-            {!heartbeatState.value.ok && (
-              <div className="hint">Check the server URL in Settings and the network, then try again.</div>
+            {!heartbeatState.value.ok && s?.heartbeat !== 'reregistration_needed' && (
+              <div className="hint">
+                {s?.last_error_kind === 'wrong_url'
+                  ? 'Correct the server URL in Settings, then try again.'
+                  : 'Check the server URL in Settings and the network, then try again.'}
+              </div>
             )}
           </div>
         )}

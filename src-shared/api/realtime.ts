@@ -23,6 +23,8 @@ export const SERVER_EVENTS = [
   'notification_updated',
   'device_online',
   'device_offline',
+  /** A license was changed or deleted by an administrator: `{license_id, status}` (the holder re-validates). */
+  'license_updated',
   'error',
 ] as const;
 export type ServerEvent = (typeof SERVER_EVENTS)[number];

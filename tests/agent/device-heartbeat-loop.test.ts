@@ -10,8 +10,20 @@ const timings: HeartbeatTimings = {
   inactiveAfter: 5,
 };
 const OK: BeatOutcome = { ok: true, message: 'ok', latency_ms: 3 };
-const DOWN: BeatOutcome = { ok: false, fatal: false, message: 'Connection failed', latency_ms: null };
-const REVOKED: BeatOutcome = { ok: false, fatal: true, message: 'Re-registration needed', latency_ms: 2 };
+const DOWN: BeatOutcome = {
+  ok: false,
+  fatal: false,
+  kind: 'network',
+  message: 'Connection failed',
+  latency_ms: null,
+};
+const REVOKED: BeatOutcome = {
+  ok: false,
+  fatal: true,
+  kind: 'refused',
+  message: 'Re-registration needed',
+  latency_ms: 2,
+};
 
 function scripted(outcomes: () => BeatOutcome) {
   const times: number[] = [];

@@ -108,10 +108,12 @@ describe('registration', () => {
     await expectAgentError(
       agent.device.register(wrong, device_key),
       'TOKEN_INVALID',
-      /^Invalid token \(401\).*Request a new token/,
+      /^Invalid token \(401\): check that it is typed exactly as given \(a mistyped token does not use up the right one/,
     );
     expect(existsSync(join(dataDir, 'device_info.json'))).toBe(false);
     expect(await agent.secrets.get('device_secret')).toBeNull();
+    // What the message promises: the right token still registers after the wrong guess.
+    expect((await agent.device.register(token_code, device_key)).registered).toBe(true);
   });
 
   it('already used token (burned by a first registration) → 401 on a second agent', async () => {

@@ -16,6 +16,7 @@ const status: DeviceStatus = {
   heartbeat: 'active',
   last_success_at: null,
   last_error: null,
+  last_error_kind: null,
   last_error_at: null,
   last_latency_ms: 12,
   consecutive_failures: 0,

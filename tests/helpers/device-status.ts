@@ -8,6 +8,7 @@ export const unregisteredDeviceStatus: DeviceStatus = {
   heartbeat: 'stopped',
   last_success_at: null,
   last_error: null,
+  last_error_kind: null,
   last_error_at: null,
   last_latency_ms: null,
   consecutive_failures: 0,

@@ -44,6 +44,7 @@ const defaults = (): Tree => ({
         username: 'op',
         syncing: false,
         last_sync_at: null,
+        last_attempt: null,
         last_error: null,
         pending: 0,
         failed: 0,

@@ -93,7 +93,7 @@ describe('registration form', () => {
     );
   });
 
-  it('shows what happened and what to do when the server rejects a burned token (TOKEN_INVALID)', async () => {
+  it('shows what happened and what to do when the server rejects a token (TOKEN_INVALID)', async () => {
     renderPage(
       fakeApi({ 'device.register': async () => fail('TOKEN_INVALID', 'Invalid token: it was already used') }),
     );
@@ -102,7 +102,7 @@ describe('registration form', () => {
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('Registration failed');
     expect(alert.textContent).toContain('Invalid token: it was already used');
-    expect(alert.textContent).toContain('Ask your administrator for a new registration token.');
+    expect(alert.textContent).toContain('only if it is typed right, ask your administrator for a new one');
     expect(screen.getByText('Not registered')).toBeTruthy();
   });
 

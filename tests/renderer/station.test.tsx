@@ -144,6 +144,28 @@ describe('queue with failed items', () => {
     pending: [],
   };
 
+  it.each([
+    [{ synced: 2, failed: 1 }, 'alert-warn', 'Sync partly failed', true],
+    [{ synced: 3, failed: 0 }, 'alert-ok', 'Sync finished', false],
+  ] as const)('a sync with %o is shown as %s ("%s")', async (counts, tone, title, listsReasons) => {
+    renderStation(
+      fakeApi({
+        'station.queue': async () => ok(snapshot),
+        'station.quotas': async () => ok({ quotas }),
+        'station.syncNow': async () => ok({ pushed: 3, ...counts, quotas_updated: false }),
+      }),
+    );
+    await screen.findByTestId('quota-1');
+    await userEvent.click(screen.getByRole('button', { name: 'Sync now' }));
+    const banner = await screen.findByTestId('sync-result');
+    expect(banner.className).toContain(tone);
+    expect(banner.textContent).toContain(title);
+    expect(banner.textContent).toContain(`${counts.synced} synced, ${counts.failed} failed`);
+    expect(banner.textContent!.includes('Acme: no copies left for this client on the server (1 copy)')).toBe(
+      listsReasons,
+    );
+  });
+
   it('shows the counts and each failed operation with its reason', async () => {
     renderStation(fakeApi({ 'station.queue': async () => ok(snapshot) }));
     // The panel renders zero counts before the first station.queue answer arrives, so wait for it.
@@ -152,7 +174,9 @@ describe('queue with failed items', () => {
     expect(screen.getByTestId('queue-synced').textContent).toBe('5');
     const table = screen.getByRole('table', { name: 'Failed operations' });
     expect(within(table).getByText('04DEAD01')).toBeTruthy();
-    expect(within(table).getByText('QUOTA_EXCEEDED: no copies left')).toBeTruthy();
+    // The reason in words (the stored code stays available on hover).
+    expect(within(table).getByText('no copies left for this client on the server')).toBeTruthy();
+    expect(within(table).queryByText(/QUOTA_EXCEEDED/)).toBeNull();
   });
 
   it('retries and dismisses a failed operation by its uuid', async () => {
@@ -164,6 +188,9 @@ describe('queue with failed items', () => {
     renderStation(fake);
     await userEvent.click(await screen.findByRole('button', { name: 'Retry 04DEAD01' }));
     await userEvent.click(screen.getByRole('button', { name: 'Dismiss 04DEAD01' }));
+    // Dismissing asks first and says the copy will not be billed.
+    expect(screen.getByText(/will not be billed/)).toBeTruthy();
+    await userEvent.click(screen.getByRole('button', { name: 'Dismiss copy' }));
     await waitFor(() => {
       expect(fake.calls.find((c) => c.channel === 'station.retry')?.input).toEqual({ uuid: 'f-1' });
       expect(fake.calls.find((c) => c.channel === 'station.dismiss')?.input).toEqual({ uuid: 'f-1' });
@@ -181,6 +208,7 @@ describe('queue with failed items', () => {
           username: 'op',
           syncing: false,
           last_sync_at: null,
+          last_attempt: null,
           last_error: 'connect ECONNREFUSED',
           pending,
           failed: 0,
@@ -200,6 +228,7 @@ describe('queue with failed items', () => {
         username: 'op',
         syncing: false,
         last_sync_at: null,
+        last_attempt: null,
         last_error: null,
         pending: 3,
         failed: 0,
@@ -220,6 +249,7 @@ describe('queue with failed items', () => {
             username: null,
             syncing: false,
             last_sync_at: null,
+            last_attempt: null,
             last_error: null,
             pending: 0,
             failed: 0,
@@ -240,6 +270,7 @@ describe('queue with failed items', () => {
           username: null,
           syncing: false,
           last_sync_at: null,
+          last_attempt: null,
           last_error: null,
           pending: 0,
           failed: 0,
@@ -267,6 +298,7 @@ describe('live event feed', () => {
       username: 'op',
       syncing: false,
       last_sync_at: null,
+      last_attempt: null,
       last_error: null,
       pending,
       failed: 0,

@@ -29,6 +29,7 @@ export interface StationServiceLike {
   quotas(): MaybePromise<unknown>;
   retry(uuid: string): MaybePromise<unknown>;
   dismiss(uuid: string): MaybePromise<unknown>;
+  undoDismiss(uuid: string): MaybePromise<unknown>;
   status(): MaybePromise<unknown>;
 }
 
@@ -36,6 +37,8 @@ export interface LicenseServiceLike {
   activate(key: string, email: string): MaybePromise<unknown>;
   deactivate(): MaybePromise<unknown>;
   status(): MaybePromise<unknown>;
+  /** Asks the server about the license now (the License page's "Check now"). */
+  checkNow(): MaybePromise<unknown>;
 }
 
 export interface SettingsLike {

@@ -143,6 +143,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       await station().dismiss(uuid);
       return queue();
     },
+    'station.undoDismiss': async ({ uuid }) => {
+      await station().undoDismiss(uuid);
+      return queue();
+    },
     'station.status': stationStatus,
 
     'license.activate': async ({ license_key, email }) =>
@@ -152,6 +156,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return map.toLicenseStatus(await license().status());
     },
     'license.status': async () => map.toLicenseStatus(await license().status()),
+    'license.checkNow': async () => map.toLicenseStatus(await license().checkNow()),
 
     'settings.get': settingsView,
     'settings.update': async (patch) => {

@@ -25,15 +25,24 @@ export function toStationStatus(raw: unknown): StationStatus {
   const s = obj(raw);
   const user = obj(s.user);
   const lastSync = obj(s.last_sync);
-  const syncError = obj(lastSync.error);
+  const lastError = obj(s.last_error);
+  const finished = str(lastSync.finished_at);
   return {
     online: bool(s.online),
     logged_in: bool(s.logged_in),
     login_needed: bool(s.login_needed),
     username: str(user.username) ?? str(s.username),
     syncing: bool(s.syncing),
-    last_sync_at: str(lastSync.finished_at) ?? str(s.last_sync_at),
-    last_error: str(syncError.message) ?? str(s.last_error),
+    last_sync_at: str(s.last_completed_sync_at),
+    last_attempt: finished
+      ? {
+          finished_at: finished,
+          ok: lastSync.error === undefined || lastSync.error === null,
+          synced: int(lastSync.synced),
+          failed: int(lastSync.failed),
+        }
+      : null,
+    last_error: str(lastError.message),
     pending: int(s.pending),
     failed: int(s.failed),
     server_url: str(s.server_url) ?? '',

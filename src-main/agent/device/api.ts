@@ -6,6 +6,7 @@
 import { AxiosError, type AxiosInstance } from 'axios';
 import type { RegisterResponse } from '../../../src-shared/api/devices.js';
 import { AgentError } from '../errors.js';
+import type { HeartbeatErrorKind } from '../events.js';
 import { serverCode, serverMessage } from '../http/client.js';
 import type { DeviceInfo } from '../identity/index.js';
 
@@ -20,6 +21,14 @@ function networkError(http: AxiosInstance, err: AxiosError): AgentError {
   );
 }
 
+/** A 404 that is not our server's "device not found": the profile URL leads somewhere else. */
+export function wrongUrlError(http: AxiosInstance, status: number): AgentError {
+  return new AgentError(
+    'WRONG_SERVER_URL',
+    `The server URL looks wrong (${status} on the device routes): ${http.defaults.baseURL ?? 'the URL'} does not answer like an Outpost server. Check the profile URL in Settings; the registration itself is fine.`,
+  );
+}
+
 export function mapRegisterError(http: AxiosInstance, key: string, err: unknown): AgentError {
   if (!(err instanceof AxiosError))
     return err instanceof AgentError ? err : new AgentError('INTERNAL_ERROR', String(err));
@@ -28,14 +37,18 @@ export function mapRegisterError(http: AxiosInstance, key: string, err: unknown)
   const said = serverMessage(err);
   switch (res.status) {
     case 404:
+      // Our server says DEVICE_NOT_FOUND; any other 404 means the URL does not lead to an Outpost server.
+      if (serverCode(err) !== 'DEVICE_NOT_FOUND') return wrongUrlError(http, res.status);
       return new AgentError(
         'DEVICE_NOT_FOUND',
         `Device not found (404): the server has no device "${key}". Contact your administrator to create it (or check the device key).`,
       );
     case 401:
+      // A mistyped token does not use up the right one (the server burns a token only on success), so the
+      // first advice is to check the typing; only a token typed right needs replacing.
       return new AgentError(
         'TOKEN_INVALID',
-        'Invalid token (401): the token is wrong, expired or already used. Request a new token from your administrator.',
+        'Invalid token (401): check that it is typed exactly as given (a mistyped token does not use up the right one, which still works). If it is typed right, it has expired or was already used: ask your administrator for a new one.',
       );
     case 409:
       return new AgentError(
@@ -89,7 +102,7 @@ export async function registerDevice(
 
 export type BeatOutcome =
   | { ok: true; message: string; latency_ms: number }
-  | { ok: false; fatal: boolean; message: string; latency_ms: number | null };
+  | { ok: false; fatal: boolean; kind: HeartbeatErrorKind; message: string; latency_ms: number | null };
 
 /** One heartbeat. Never throws: the loop decides what an outcome means. */
 export async function sendHeartbeat(
@@ -108,11 +121,28 @@ export async function sendHeartbeat(
   } catch (err) {
     const latency = Math.round(performance.now() - t0);
     if (!(err instanceof AxiosError))
-      return { ok: false, fatal: false, message: String(err), latency_ms: null };
+      return { ok: false, fatal: false, kind: 'server', message: String(err), latency_ms: null };
     const res = err.response;
-    if (!res) return { ok: false, fatal: false, message: networkError(http, err).message, latency_ms: null };
+    if (!res)
+      return {
+        ok: false,
+        fatal: false,
+        kind: 'network',
+        message: networkError(http, err).message,
+        latency_ms: null,
+      };
+    const code = serverCode(err);
+    if (res.status === 404 && code !== 'DEVICE_NOT_FOUND') {
+      // Not fatal: the operator fixes the URL in Settings and the next beat finds the device again.
+      return {
+        ok: false,
+        fatal: false,
+        kind: 'wrong_url',
+        message: wrongUrlError(http, res.status).message,
+        latency_ms: latency,
+      };
+    }
     if (res.status === 401 || res.status === 404) {
-      const code = serverCode(err);
       const why =
         res.status === 404
           ? 'the server no longer knows this device'
@@ -122,6 +152,7 @@ export async function sendHeartbeat(
       return {
         ok: false,
         fatal: true,
+        kind: 'refused',
         message: `Heartbeat refused (${res.status}): ${why}. Re-registration needed: ask your administrator for a new token.`,
         latency_ms: latency,
       };
@@ -129,6 +160,7 @@ export async function sendHeartbeat(
     return {
       ok: false,
       fatal: false,
+      kind: 'server',
       message: `Heartbeat failed (${res.status}): ${serverMessage(err) ?? 'server error'}`,
       latency_ms: latency,
     };

@@ -114,6 +114,8 @@ export class DeviceService {
       heartbeat: s.heartbeat,
       last_success_at: s.last_success_at,
       last_error: s.last_error,
+      // A status file written by an older agent lacks the kind.
+      last_error_kind: s.last_error_kind ?? null,
       last_error_at: s.last_error_at,
       last_latency_ms: s.last_latency_ms,
       consecutive_failures: s.consecutive_failures,
@@ -246,7 +248,13 @@ export class DeviceService {
     const key = this.state?.device_key;
     const secret = this.secret;
     if (!key || !secret)
-      return { ok: false, fatal: true, message: 'Device is not registered', latency_ms: null };
+      return {
+        ok: false,
+        fatal: true,
+        kind: 'refused',
+        message: 'Device is not registered',
+        latency_ms: null,
+      };
     const s = this.o.settings.get();
     const info = await collectDeviceInfo({
       note: s.device_note,
@@ -265,6 +273,7 @@ export class DeviceService {
     if (markMissing) {
       Object.assign(this.loop.state, {
         heartbeat: 'reregistration_needed',
+        last_error_kind: 'refused',
         last_error: 'The device secret is missing from the secret store: re-registration needed.',
         last_error_at: new Date().toISOString(),
       });

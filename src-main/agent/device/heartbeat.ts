@@ -6,6 +6,7 @@
  * "re-registration needed". A beat that throws is caught: the loop never dies on one bad beat.
  */
 import { createLogger } from '../logging/logger.js';
+import type { HeartbeatErrorKind } from '../events.js';
 import type { BeatOutcome } from './api.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 
@@ -22,6 +23,7 @@ export interface HeartbeatState {
   heartbeat: 'active' | 'inactive' | 'stopped' | 'reregistration_needed';
   last_success_at: string | null;
   last_error: string | null;
+  last_error_kind: HeartbeatErrorKind | null;
   last_error_at: string | null;
   last_latency_ms: number | null;
   consecutive_failures: number;
@@ -32,6 +34,7 @@ export const initialHeartbeatState = (): HeartbeatState => ({
   heartbeat: 'stopped',
   last_success_at: null,
   last_error: null,
+  last_error_kind: null,
   last_error_at: null,
   last_latency_ms: null,
   consecutive_failures: 0,
@@ -99,6 +102,7 @@ export class HeartbeatLoop {
       outcome = {
         ok: false,
         fatal: false,
+        kind: 'server',
         message: err instanceof Error ? err.message : String(err),
         latency_ms: null,
       };
@@ -116,6 +120,7 @@ export class HeartbeatLoop {
       if (this.running && s.heartbeat !== 'active')
         log.info({ after_failures: s.consecutive_failures }, 'heartbeat active');
       s.consecutive_failures = 0;
+      s.last_error_kind = null;
       s.last_success_at = now;
       s.last_latency_ms = o.latency_ms;
       s.heartbeat = this.running ? 'active' : 'stopped';
@@ -123,6 +128,7 @@ export class HeartbeatLoop {
       this.schedule(t.intervalMs);
     } else if (o.fatal) {
       s.last_error = o.message;
+      s.last_error_kind = o.kind;
       s.last_error_at = now;
       s.heartbeat = 'reregistration_needed';
       this.running = false;
@@ -132,6 +138,7 @@ export class HeartbeatLoop {
     } else {
       s.consecutive_failures++;
       s.last_error = o.message;
+      s.last_error_kind = o.kind;
       s.last_error_at = now;
       if (o.latency_ms !== null) s.last_latency_ms = o.latency_ms;
       if (s.consecutive_failures >= t.inactiveAfter && s.heartbeat === 'active') {

@@ -277,6 +277,20 @@ export class LicenseService {
     return this.running;
   }
 
+  /** Whether this agent's license is the given one (a server announcement about another license is ignored). */
+  holds(licenseId: string): boolean {
+    const f = this.load();
+    return f !== null && f !== 'damaged' && f.license_id === licenseId;
+  }
+
+  /**
+   * The License page's "Check now", and what the agent does when the server announces a license change:
+   * the same validation as the hourly one, at once.
+   */
+  checkNow(): Promise<LicenseStatus> {
+    return this.validate();
+  }
+
   private async runValidation(): Promise<LicenseStatus> {
     const offline = this.publish(await this.judgeOffline());
     const local = await this.readLocal();

@@ -36,6 +36,13 @@ export interface StationServiceOptions {
   healthIntervalMs?: number;
   /** Background sync while online (60 s). */
   syncIntervalMs?: number;
+  /**
+   * Copies recorded while online are pushed this long after the first of them (one batch for a burst of
+   * cards), not on the 60 s timer. Default 500 ms.
+   */
+  pushDelayMs?: number;
+  /** Timer functions for the push delay (tests inject their own to fire it without waiting). */
+  timers?: PushTimers;
   /** Keep the /ws socket (default true). */
   realtime?: boolean;
   wsBackoff?: { baseMs?: number; capMs?: number };
@@ -45,6 +52,20 @@ export interface StationServiceOptions {
   /** The server's time as the agent knows it (shared with the license); default: clock.json in the data dir. */
   clock?: ServerClock;
 }
+
+export interface PushTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const nodeTimers: PushTimers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
 
 export interface StationStatus {
   device_id: string;
@@ -56,7 +77,15 @@ export interface StationStatus {
   login_needed: boolean;
   user: SessionUser | null;
   syncing: boolean;
+  /** The latest sync attempt, whatever its outcome. */
   last_sync: SyncReport | null;
+  /** When the last sync that ran to the end finished (a failed attempt does not move it). */
+  last_completed_sync_at: string | null;
+  /**
+   * Why the latest attempt stopped early, while that is still true: a network error is dropped once the
+   * server is reachable again, so the status never says "online" and "unreachable" at once.
+   */
+  last_error: { code: string; message: string } | null;
   pending: number;
   failed: number;
   nfc_port: number | null;
@@ -80,6 +109,9 @@ export class StationService {
   private nfc: NfcEndpoint | null = null;
   private started = false;
   private resyncAfterRun = false;
+  private pushTimer: unknown = null;
+  /** Failed ops dismissed since the last sync: those can still be restored. */
+  private readonly undoable = new Set<string>();
 
   constructor(private readonly opts: StationServiceOptions) {
     this.clock = opts.clock ?? new ServerClock({ file: clockFilePath(opts.dataDir) });
@@ -139,7 +171,10 @@ export class StationService {
     };
     every(this.opts.healthIntervalMs ?? 30_000, () => this.checkConnectivity());
     every(this.opts.syncIntervalMs ?? 60_000, async () => {
-      if (this.online) await this.engine.sync();
+      if (!this.online) return;
+      await this.engine.sync();
+      // Like every other sync: the status event goes out and the dismissal undo window closes.
+      this.afterSync();
     });
     // Background WAL checkpoints, so recordCopy commits rarely pay for one (see openStationDb).
     every(5_000, async () => checkpoint(this.db));
@@ -171,6 +206,8 @@ export class StationService {
     this.started = false;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.pushTimer !== null) (this.opts.timers ?? nodeTimers).clearTimeout(this.pushTimer);
+    this.pushTimer = null;
     this.realtime?.stop();
     await this.nfc?.close();
     this.nfc = null;
@@ -207,7 +244,23 @@ export class StationService {
       type: 'station.status',
       data: { copy_recorded: { client_id: copy.client_id, remaining: copy.remaining } },
     });
+    this.schedulePush();
     return copy;
+  }
+
+  /**
+   * While online and logged in, a recorded copy reaches the server within the push delay: the first copy
+   * arms one timer and the copies that follow ride along in the same sync (the timer is not re-armed, so a
+   * steady stream of cards cannot postpone the push indefinitely).
+   */
+  private schedulePush(): void {
+    if (!this.started || !this.online || this.auth.state !== 'logged_in' || this.pushTimer !== null) return;
+    this.pushTimer = (this.opts.timers ?? nodeTimers).setTimeout(() => {
+      this.pushTimer = null;
+      // A running sync may have read its batches before these copies were committed: run once more after it.
+      if (this.engine.isRunning) this.resyncAfterRun = true;
+      else this.fireSync('copies recorded');
+    }, this.opts.pushDelayMs ?? 500);
   }
 
   /** Syncs now (joining a running sync); throws AgentError when the sync could not finish. */
@@ -219,6 +272,8 @@ export class StationService {
 
   private afterSync(): void {
     if (!this.db.open) return;
+    // A sync ran: what was dismissed before it is settled (the undo window ends here).
+    this.undoable.clear();
     checkpoint(this.db);
     this.emitStatus();
     if (this.resyncAfterRun && !this.engine.isRunning) {
@@ -245,11 +300,29 @@ export class StationService {
   dismiss(uuid: string): void {
     if (typeof uuid !== 'string' || !uuid) throw new AgentError('VALIDATION_ERROR', 'uuid is required');
     this.store.dismiss(uuid);
+    this.undoable.add(uuid);
+    this.emitStatus();
+  }
+
+  /** Brings a dismissed failed op back, until the next sync. */
+  undoDismiss(uuid: string): void {
+    if (typeof uuid !== 'string' || !uuid) throw new AgentError('VALIDATION_ERROR', 'uuid is required');
+    if (!this.undoable.has(uuid)) {
+      throw new AgentError(
+        'CONFLICT',
+        'This dismissal can no longer be undone: a sync has run since (or it was never dismissed here).',
+      );
+    }
+    this.store.undismiss(uuid);
+    this.undoable.delete(uuid);
     this.emitStatus();
   }
 
   status(): StationStatus {
     const q = this.store.queue(0);
+    const last = this.engine.last;
+    const err = last?.error ?? null;
+    const current = err && !(err.code === 'NETWORK_ERROR' && this.online) ? err : null;
     return {
       device_id: this.deviceId,
       server_url: this.safeUrl(),
@@ -260,7 +333,9 @@ export class StationService {
       login_needed: this.auth.state === 'login_needed',
       user: this.auth.user,
       syncing: this.engine.isRunning,
-      last_sync: this.engine.last,
+      last_sync: last,
+      last_completed_sync_at: this.engine.lastCompletedAt,
+      last_error: current ? { code: current.code, message: current.message } : null,
       pending: q.pending,
       failed: q.failed,
       nfc_port: this.nfc?.port ?? null,
@@ -319,7 +394,9 @@ export class StationService {
   }
 
   private async checkConnectivity(): Promise<void> {
-    const ok = this.realtime?.connected || (await this.api().health());
+    // Always ask: a socket that has not noticed a dead server yet must not keep the station "online" after a
+    // sync found the server unreachable.
+    const ok = await this.api().health();
     this.setOnline(ok);
   }
 

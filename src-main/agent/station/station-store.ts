@@ -317,6 +317,14 @@ export class StationStore {
     })();
   }
 
+  /** Undoes dismiss(): the op is failed again (it was never sent after failing, so nothing is billed). */
+  undismiss(uuid: string): void {
+    const changed = this.db
+      .prepare("UPDATE sync_queue SET status = 'failed' WHERE uuid = ? AND status = 'dismissed'")
+      .run(String(uuid)).changes;
+    if (changed === 0) throw new AgentError('NOT_FOUND', 'No such dismissed operation');
+  }
+
   private failedRow(uuid: string): { seq: number; type: string; client_id: number | null; status: string } {
     const row = this.stmts.byUuid.get(String(uuid)) as
       { seq: number; type: string; client_id: number | null; status: string } | undefined;

@@ -36,6 +36,7 @@ export const MAX_BATCH = 500;
 export class SyncEngine {
   private running: Promise<SyncReport> | undefined;
   private _last: SyncReport | null = null;
+  private _lastCompletedAt: string | null = null;
   private lastPrune = 0;
 
   constructor(
@@ -53,6 +54,11 @@ export class SyncEngine {
 
   get last(): SyncReport | null {
     return this._last;
+  }
+
+  /** When the last sync that ran to the end finished: a sync that stopped early does not move it. */
+  get lastCompletedAt(): string | null {
+    return this._lastCompletedAt;
   }
 
   get isRunning(): boolean {
@@ -91,6 +97,7 @@ export class SyncEngine {
         ...(error ? { error } : {}),
       };
       this._last = report;
+      if (!error) this._lastCompletedAt = report.finished_at;
       progress(error ? 'error' : 'done');
       return report;
     };

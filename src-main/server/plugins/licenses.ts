@@ -17,6 +17,7 @@ import {
   UpdateRequest,
 } from '../../../src-shared/api/licenses.js';
 import type { ServerContext } from '../context.js';
+import type { RealtimeHub } from '../realtime/hub.js';
 import { AppError } from '../errors.js';
 import { generateLicenseKey } from '../licensing/license-key.js';
 import { LicenseLimits } from '../licensing/limits.js';
@@ -31,13 +32,21 @@ const ADMIN = [{ apiKey: [] }];
  * leaves them public "consider protecting in production"; a public list hands out every license key). Activation,
  * deactivation and the public key stay public, rate limited per IP with unknown keys weighted (brute force).
  */
-export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: RealtimeHub }> = async (
+  app,
+  { ctx, hub },
+) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { store, apiKeys } = ctx;
   const signer = LicenseSigner.fromPem(ctx.runtime.keys.licenseSigningKeyPem);
   const limits = new LicenseLimits(ctx.runtime, ctx.config.rateLimitPerMin);
   const perIp = { rateLimit: { max: ctx.config.rateLimitPerMin, timeWindow: 60_000 } };
   const nowIso = () => new Date().toISOString();
+  // Licenses are bound to machine fingerprints, not to device ids, so the change goes to every signed-in socket
+  // with the license id only (no key): the agent holding that license re-validates at once instead of at its
+  // hourly check, the others ignore it.
+  const announce = (licenseId: string, status: string) =>
+    hub?.publish({ kind: 'authenticated' }, 'license_updated', { license_id: licenseId, status });
 
   r.get(
     '/api/licenses',
@@ -233,6 +242,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
       const now = nowIso();
       const lic = await store.licenses.update(request.params.id, request.body, now);
       if (!lic) throw new AppError('NOT_FOUND', 'License not found');
+      announce(lic.id, lic.status);
       return { success: true as const, data: licenseView(lic, now), message: 'License updated successfully' };
     },
   );
@@ -246,6 +256,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async 
     async (request) => {
       if (!(await store.licenses.delete(request.params.id)))
         throw new AppError('NOT_FOUND', 'License not found');
+      announce(request.params.id, 'deleted');
       return {
         success: true as const,
         data: { id: request.params.id },

@@ -10,6 +10,7 @@ import { Busy } from '../../components/busy.js';
 import { ErrorMessage } from '../../components/error-message.js';
 import { QuotaBar } from '../../components/quota-bar.js';
 import { formatTime } from '../../lib/format.js';
+import { failureSummary } from '../../lib/op-reasons.js';
 import { CopyForm } from './copy-form.js';
 import { EventFeed } from './event-feed.js';
 import { LoginForm } from './login-form.js';
@@ -54,6 +55,10 @@ export function StationPage() {
   const counts = queue.data?.counts ?? { pending: s?.pending ?? 0, synced: 0, failed: s?.failed ?? 0 };
   const quotaList: Quota[] = quotas.data?.quotas ?? [];
   const syncing = syncState.pending || s?.syncing === true;
+  const failedItems = queue.data?.failed ?? [];
+  const attempt = s?.last_attempt ?? null;
+  const result = syncState.value;
+  const resultTone = !result ? null : result.failed === 0 ? 'ok' : result.synced === 0 ? 'error' : 'warn';
 
   return (
     <section aria-labelledby="station-title">
@@ -68,7 +73,10 @@ export function StationPage() {
             <Badge tone="bad">Offline</Badge>
           )}
         </span>
-        <span className="muted">Last sync: {formatTime(s?.last_sync_at ?? null)}</span>
+        <span className="muted" data-testid="last-sync">
+          Last sync: {formatTime(s?.last_sync_at ?? null)}
+          {attempt && !attempt.ok && <> (last attempt failed at {formatTime(attempt.finished_at)})</>}
+        </span>
         {s?.username && <span className="muted">Logged in as {s.username}</span>}
         <span className="grow" />
         <button type="button" className="primary" disabled={syncing} onClick={() => void onSync()}>
@@ -88,17 +96,42 @@ export function StationPage() {
         />
       )}
       {s && !online && !syncing && (
-        <p className="muted">
-          Offline: copies are stored on this machine and sync automatically when the server is reachable.
+        <p className="muted" data-testid="offline-note">
+          Offline: the server is not reachable
+          {s.last_error ? ` (${s.last_error})` : ''}. Copies are stored on this machine and sync automatically
+          when it is back.
         </p>
       )}
-      {syncState.value && !syncing && online && (
-        <p className="alert alert-ok" role="status">
-          Sync finished: {syncState.value.synced} synced, {syncState.value.failed} failed
-          {syncState.value.quotas_updated ? ', quotas updated' : ''}.
-        </p>
+      {s && online && s.last_error && !syncing && !syncState.error && (
+        <p className="muted">The last sync stopped early: {s.last_error}</p>
       )}
-      {s?.last_error && !online && <p className="muted">Last error: {s.last_error}</p>}
+      {result && resultTone && !syncing && (
+        <div className={`alert alert-${resultTone}`} role="status" data-testid="sync-result">
+          <strong>
+            {resultTone === 'ok'
+              ? 'Sync finished'
+              : resultTone === 'error'
+                ? 'Sync failed'
+                : 'Sync partly failed'}
+            :
+          </strong>{' '}
+          {result.synced} synced, {result.failed} failed
+          {result.quotas_updated ? ', quotas updated' : ''}.
+          {result.failed > 0 && failedItems.length > 0 && (
+            <ul className="reasons">
+              {failureSummary(failedItems, quotaList).map((line) => (
+                <li key={line}>{line}</li>
+              ))}
+            </ul>
+          )}
+          {result.failed > 0 && (
+            <div className="hint">
+              The failed copies are listed under Failed operations: retry them once the cause is fixed, or
+              dismiss them (a dismissed copy is not billed).
+            </div>
+          )}
+        </div>
+      )}
       <ErrorMessage error={syncState.error} title="Sync failed" />
       <ErrorMessage error={status.error} title="Could not read the station status" />
 
@@ -116,7 +149,13 @@ export function StationPage() {
             quotaList.map((q) => <QuotaBar key={q.client_id} quota={q} />)
           )}
         </div>
-        <QueuePanel counts={counts} failed={queue.data?.failed ?? []} onChanged={refreshAll} />
+        <QueuePanel
+          counts={counts}
+          failed={failedItems}
+          quotas={quotaList}
+          syncMarker={attempt?.finished_at ?? null}
+          onChanged={refreshAll}
+        />
       </div>
       <EventFeed />
     </section>

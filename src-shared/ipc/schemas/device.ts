@@ -9,6 +9,8 @@ export const DeviceStatus = z.object({
   heartbeat: z.enum(['active', 'inactive', 'stopped', 'reregistration_needed']),
   last_success_at: NullableTimestamp,
   last_error: z.string().nullable(),
+  /** network | refused (401/404 for this device) | wrong_url (404 not from an Outpost server) | server. */
+  last_error_kind: z.enum(['network', 'refused', 'wrong_url', 'server']).nullable(),
   last_error_at: NullableTimestamp,
   last_latency_ms: z.number().nullable(),
   consecutive_failures: z.number().int().nonnegative(),

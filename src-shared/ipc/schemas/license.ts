@@ -28,4 +28,6 @@ export const license = {
   },
   'license.deactivate': { input: NoInput, output: LicenseStatus },
   'license.status': { input: NoInput, output: LicenseStatus },
+  /** Validates with the server now (offline judgement when it is unreachable). */
+  'license.checkNow': { input: NoInput, output: LicenseStatus },
 } as const;

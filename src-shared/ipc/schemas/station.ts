@@ -9,7 +9,18 @@ export const StationStatus = z.object({
   login_needed: z.boolean(),
   username: z.string().nullable(),
   syncing: z.boolean(),
+  /** The last sync that ran to the end; an attempt that stopped early (server unreachable…) does not move it. */
   last_sync_at: NullableTimestamp,
+  /** The latest attempt, whatever its outcome (null before the first). */
+  last_attempt: z
+    .object({
+      finished_at: Timestamp,
+      ok: z.boolean(),
+      synced: z.number().int().nonnegative(),
+      failed: z.number().int().nonnegative(),
+    })
+    .nullable(),
+  /** Why the latest attempt stopped early, while still true (never "server unreachable" while online). */
   last_error: z.string().nullable(),
   pending: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
@@ -93,6 +104,8 @@ export const station = {
   'station.queue': { input: NoInput, output: QueueSnapshot },
   'station.quotas': { input: NoInput, output: z.object({ quotas: z.array(Quota) }) },
   'station.retry': { input: Uuid, output: QueueSnapshot },
+  /** Hides a failed op: it is never sent, so never billed. Undoable until the next sync. */
   'station.dismiss': { input: Uuid, output: QueueSnapshot },
+  'station.undoDismiss': { input: Uuid, output: QueueSnapshot },
   'station.status': { input: NoInput, output: StationStatus },
 } as const;
