@@ -113,5 +113,6 @@ describe.skipIf(!linux)('electron-builder --dir with a stub Electron', () => {
     // RunAsNode off, cookie encryption on, NODE_OPTIONS off, --inspect off, asar integrity on, only from asar,
     // no browser-specific snapshot, no extra file:// privileges.
     expect(wire).toBe('01001100');
-  });
+    // A second real electron-builder run: as slow as the one in beforeAll on a loaded machine.
+  }, 600_000);
 });
