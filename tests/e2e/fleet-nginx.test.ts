@@ -255,21 +255,31 @@ describe.skipIf(skip !== null)('a fleet of three instances behind nginx on one P
         stations.push({ st, own: c.body.data.id as number });
       }
 
-      // Chaos: every KILL_EVERY_MS one instance (in turn) dies with SIGKILL and is started again on its port.
+      // Chaos: every KILL_EVERY_MS one running instance (in turn) dies with SIGKILL and is started again on its
+      // port at once. Start-up takes seconds here, so the next kill does not wait for it; it only waits until
+      // at least two instances are up, so one always survives.
       const kills: { port: number; name: string; at: number }[] = [];
       const chaosEnd = Date.now() + CHAOS_S * 1000;
       let chaosDone = false;
+      const restarts: Promise<void>[] = [];
       const chaos = (async () => {
         // At least one kill per instance, so that every station's socket is dropped at least once.
         for (let n = 0; n < instances.length || Date.now() < chaosEnd; n++) {
-          const victim = instances[n % instances.length]!;
           const started = Date.now();
+          const victim = instances[n % instances.length]!;
+          const others = instances.filter((i) => i !== victim);
+          await pollUntil(
+            () => Promise.resolve(victim.ready && others.some((i) => i.ready)),
+            (ok) => ok,
+            Number.POSITIVE_INFINITY,
+          );
           await victim.kill();
           kills.push({ port: victim.port, name: victim.name, at: Date.now() });
-          await victim.start();
+          restarts.push(victim.start());
           const wait = Math.min(started + KILL_EVERY_MS, chaosEnd) - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
+        await Promise.all(restarts);
         chaosDone = true;
       })();
 
@@ -287,7 +297,7 @@ describe.skipIf(skip !== null)('a fleet of three instances behind nginx on one P
       });
       await chaos;
       await Promise.all(pushers);
-      const allUp = instances.every((i) => i.running);
+      const allUp = instances.every((i) => i.ready);
       expect(allUp).toBe(true);
 
       for (const { st } of stations) expect(st.unexpected, st.deviceId).toEqual([]);

@@ -60,6 +60,7 @@ export class FleetInstance {
   private out = '';
   private err = '';
   private exited: Promise<void> = Promise.resolve();
+  private listening = false;
 
   constructor(
     readonly name: string,
@@ -75,10 +76,16 @@ export class FleetInstance {
     return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
+  /** Running and past its `listening on` line (not merely starting). */
+  get ready(): boolean {
+    return this.running && this.listening;
+  }
+
   /** Starts (on its previous port after the first time) and waits for the `listening on` line. */
   async start(): Promise<void> {
     this.out = '';
     this.err = '';
+    this.listening = false;
     const proc = spawn(
       process.execPath,
       ['--import', 'tsx', CLI, '--port', String(this.port), '--data-dir', this.dataDir, '--quiet'],
@@ -106,11 +113,13 @@ export class FleetInstance {
       );
     });
     this.port = Number(new URL(url).port);
+    this.listening = true;
     this.starts++;
   }
 
   /** SIGKILL: no shutdown, no flush, sockets reset by the kernel. Resolves once the process is gone. */
   async kill(): Promise<void> {
+    this.listening = false;
     if (this.running) this.proc!.kill('SIGKILL');
     await this.exited;
   }
