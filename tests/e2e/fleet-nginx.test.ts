@@ -222,6 +222,64 @@ describe.skipIf(skip !== null)('a fleet of three instances behind nginx on one P
     expect(viaLb.body.code).toBe('DEVICE_REVOKED');
   });
 
+  // KNOWN SERVER GAP (reported, not fixed here: src-main/server is not this suite's to change). The push route
+  // answers before its quota_updated is in the `runtime_events` outbox: RealtimeHub.publish delivers to local
+  // sockets, then PgEventLog.append INSERTs the row on a later tick (setImmediate), outside the push's
+  // transaction. An instance that dies right after answering takes the event with it, and sockets on the other
+  // instances never get it although the station's push was acknowledged. Here the answering instance is frozen
+  // (SIGSTOP, the same as dying at that instant, without a restart) as soon as the answer arrives, and a socket
+  // on another instance waits for the event. Measured before this test was written: 7 of 20 answered pushes had
+  // no outbox row yet. `it.fails` until the row is written in the push's own transaction; then make it `it`.
+  it.fails(
+    'a quota_updated whose push was acknowledged reaches the other instances even if the answering instance dies at once',
+    async () => {
+      const [a, b] = instances as [FleetInstance, FleetInstance];
+      await lb(
+        'POST',
+        '/api/admin/users',
+        { username: 'freeze-station', password: 'station-password-1', role: 'station' },
+        admin,
+      );
+      const login = await lb('POST', '/api/auth/login', {
+        username: 'freeze-station',
+        password: 'station-password-1',
+        device_id: 'FREEZE-1',
+      });
+      expect(login.status, login.text).toBe(200);
+      const c = await lb('POST', '/api/admin/clients', { name: 'freeze', quota: 1000 }, admin);
+      const client = c.body.data.id as number;
+      const watcher = new Station('FREEZE-1', login.body.token as string, b.url);
+      await watcher.connect();
+      const pusher = new Station('FREEZE-1', login.body.token as string, a.url);
+      const lost: number[] = [];
+      try {
+        for (let n = 1; n <= 8; n++) {
+          const batch = await pusher.push([client], Date.now() + 10_000);
+          expect(batch?.results[0]?.status).toBe('synced');
+          a.proc!.kill('SIGSTOP');
+          try {
+            const got = await pollUntil(
+              () =>
+                Promise.resolve(
+                  watcher.sessions
+                    .at(-1)!
+                    .quota.some((q) => q.client_id === client && q.remaining === 1000 - n),
+                ),
+              (ok) => ok,
+              Date.now() + 1500,
+            );
+            if (!got.value) lost.push(n);
+          } finally {
+            a.proc!.kill('SIGCONT');
+          }
+        }
+      } finally {
+        watcher.close();
+      }
+      expect(lost, 'acknowledged pushes whose quota_updated never left the frozen instance').toEqual([]);
+    },
+  );
+
   it(
     'stations push through nginx while instances are killed (SIGKILL) and restarted: nothing lost, nothing twice, quota exact, sockets follow',
     async () => {
@@ -308,7 +366,13 @@ describe.skipIf(skip !== null)('a fleet of three instances behind nginx on one P
       // Server copies = acknowledged copies, op id for op id, none twice.
       const copies = await withPg(
         db.url,
-        async (c) => (await c.query<{ op_uuid: string }>('SELECT op_uuid FROM copies')).rows,
+        async (c) =>
+          (
+            await c.query<{ op_uuid: string }>(
+              "SELECT op_uuid FROM copies WHERE device_id LIKE 'FLEET-ST-%' OR client_id = $1",
+              [sharedId],
+            )
+          ).rows,
       );
       const serverUuids = copies.map((c) => c.op_uuid);
       expect(new Set(serverUuids).size, 'duplicate copies on the server').toBe(serverUuids.length);
