@@ -98,6 +98,9 @@ export const syncPlugin: FastifyPluginAsync<{
         duplicates,
         server_time: now,
       });
+      // Acknowledge only once the events are shared: a station that got its answer must not miss its
+      // quota_updated on another instance because this one died a moment later.
+      await hub.shared();
       return { success: true as const, data: results, server_time: now };
     },
   );

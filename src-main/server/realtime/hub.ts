@@ -14,6 +14,8 @@ export type { Target } from '../runtime/runtime.js';
 export interface RealtimeHub extends RealtimeStats {
   /** Sends one event to its recipients on every instance. */
   publish(target: Target, event: ServerEvent, data: unknown): void;
+  /** Resolves once every event published so far reaches the other instances (never rejects). */
+  shared(): Promise<void>;
   /** Sockets connected for the target across the fleet right now (what a publish would reach). */
   recipients(target: Target): Promise<number>;
   close(): Promise<void>;
@@ -31,6 +33,10 @@ export class FleetHub implements RealtimeHub {
   publish(target: Target, event: ServerEvent, data: unknown): void {
     this.registry.countEvent();
     this.fanout.publish(target, event, data);
+  }
+
+  shared(): Promise<void> {
+    return this.fanout.shared();
   }
 
   recipients(target: Target): Promise<number> {

@@ -40,6 +40,10 @@ export class LocalFanOut implements FanOut {
   publish(target: Target, event: ServerEvent, data: unknown): void {
     this.deliver(target, event, data);
   }
+  /** One process: delivered is shared. */
+  shared(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** Socket counts per room in this process. */

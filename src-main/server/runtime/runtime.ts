@@ -20,6 +20,12 @@ export type LocalDelivery = (target: Target, event: ServerEvent, data: unknown) 
  */
 export interface FanOut {
   publish(target: Target, event: ServerEvent, data: unknown): void;
+  /**
+   * Resolves once everything published so far is visible to the other instances (never rejects: a failure is
+   * logged where it happens). A route awaits it before acknowledging the write that raised the events, so an
+   * instance killed right after its answer cannot take an acknowledged event with it.
+   */
+  shared(): Promise<void>;
   /** This instance's socket registry; events from every instance (this one included) arrive here. */
   bind(deliver: LocalDelivery): void;
 }

@@ -71,6 +71,11 @@ export class PgEventLog {
     return this.flushing;
   }
 
+  /** Resolves once every row appended so far is committed or its append failed (failures are logged by the caller). */
+  appended(): Promise<void> {
+    return this.flushing?.catch(() => undefined) ?? Promise.resolve();
+  }
+
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];

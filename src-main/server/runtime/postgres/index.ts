@@ -97,6 +97,9 @@ export async function createPostgresRuntime(opts: PostgresRuntimeOptions): Promi
     bind(d) {
       deliver = d;
     },
+    shared() {
+      return events.appended();
+    },
     publish(target, event, data) {
       deliver(target, event, data);
       // The write that raised the event already committed; failing its request now would make it retry.
