@@ -25,6 +25,7 @@ import { createMemorySecretStore } from '../src-main/agent/secrets/secret-store.
 import { opUuid } from '../src-main/agent/station/op-uuid.js';
 import { openStationDb } from '../src-main/agent/station/station-db.js';
 import { StationService } from '../src-main/agent/station/station-service.js';
+import { BackendCpu, createBenchDb, loadAverage, procCpuSeconds, type BenchDb } from './lib-pg.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const API_KEY = 'bench-sync-admin-key-0123456789abcdef';
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     ops: { type: 'string', default: '100000' },
     record: { type: 'string', default: '10000' },
     batch: { type: 'string', default: '500' },
+    // postgres: the end-to-end drain to a SQLite-backed and to a PostgreSQL-backed server, side by side
+    store: { type: 'string', default: 'sqlite' },
   },
   strict: true,
 });
@@ -50,7 +53,7 @@ function uidOf(i: number): string {
   return (0x04000000 + (i % 0x0fffffff)).toString(16).toUpperCase().padStart(8, '0');
 }
 
-async function startServerChild(): Promise<string> {
+async function startServerChild(extraArgs: string[] = [], dir = 'server'): Promise<string> {
   const child = spawn(
     process.execPath,
     [
@@ -60,7 +63,8 @@ async function startServerChild(): Promise<string> {
       '--port',
       '0',
       '--data-dir',
-      join(tmp, 'server'),
+      join(tmp, dir),
+      ...extraArgs,
       '--quiet',
     ],
     {
@@ -172,84 +176,181 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-try {
-  const url = await startServerChild();
-  const client = await admin(url, 'POST', '/api/admin/clients', {
-    name: 'BenchCo',
-    quota: OPS + RECORD + 10,
-  });
-  await admin(url, 'POST', '/api/admin/users', { ...USER, role: 'station' });
-  const clientId = client.data.id;
-
-  // 1. end to end
-  const dataDir = join(tmp, 'station');
-  const svc = new StationService({
-    dataDir,
-    secrets: createMemorySecretStore(),
-    serverUrl: () => url,
-    realtime: false,
-    batchSize: BATCH,
-    timeoutMs: 60_000,
-  });
-  await svc.login(USER.username, USER.password);
-  await svc.syncNow(); // quotas in place
-  fillQueue(dataDir, clientId, OPS);
-  console.log(`queued ${OPS} copies in station.db; draining to ${url} in batches of ${BATCH}`);
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const report = await svc.syncNow();
-  const e2eMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  // Station-side CPU (this process) vs wall time: the rest is the server and the wire.
-  const stationCpuMs = (cpu.user + cpu.system) / 1000;
-  const q = svc.queue();
-  if (q.pending !== 0 || report.synced !== OPS)
-    throw new Error(`drain incomplete: ${JSON.stringify({ q, report })}`);
-  const e2eRate = (OPS / e2eMs) * 1000;
-  console.log(
-    `end to end: ${OPS} ops in ${e2eMs.toFixed(0)} ms = ${e2eRate.toFixed(0)} ops/s (${report.batches} batches)`,
-  );
-
-  // 2. raw baseline
-  const rawRate = rawInsertRate(OPS);
-  console.log(
-    `raw better-sqlite3 (server ops schema, 500-row transactions, WAL, NORMAL): ${rawRate.toFixed(0)} rows/s; ratio ${(e2eRate / rawRate).toFixed(3)}`,
-  );
-
-  // 3. recordCopy latency (same station, quotas already pulled)
-  const lat: number[] = [];
-  for (let i = 0; i < RECORD; i++) {
-    const s = performance.now();
-    svc.recordCopy(clientId, uidOf(i));
-    lat.push(performance.now() - s);
+/**
+ * `--store postgres`: the same drain (own station, own queue of OPS copies) to a SQLite-backed server, then to a
+ * PostgreSQL-backed one (fresh database), in one run; plus the CPU of the PostgreSQL backends per op.
+ */
+async function drainTo(label: string, extraArgs: string[], db?: BenchDb) {
+  const url = await startServerChild(extraArgs, `server-${label}`);
+  try {
+    const client = await admin(url, 'POST', '/api/admin/clients', { name: 'BenchCo', quota: OPS + 10 });
+    await admin(url, 'POST', '/api/admin/users', { ...USER, role: 'station' });
+    const dataDir = join(tmp, `station-${label}`);
+    const svc = new StationService({
+      dataDir,
+      secrets: createMemorySecretStore(),
+      serverUrl: () => url,
+      realtime: false,
+      batchSize: BATCH,
+      timeoutMs: 60_000,
+    });
+    await svc.login(USER.username, USER.password);
+    await svc.syncNow();
+    fillQueue(dataDir, client.data.id, OPS);
+    const backends = db && new BackendCpu(db);
+    await backends?.start();
+    const serverCpu0 = procCpuSeconds(server!.pid!)!;
+    const t0 = performance.now();
+    const report = await svc.syncNow();
+    const ms = performance.now() - t0;
+    const serverCpu = procCpuSeconds(server!.pid!)! - serverCpu0;
+    const pgCpu = await backends?.stop();
+    const q = svc.queue();
+    await svc.stop();
+    if (q.pending !== 0 || report.synced !== OPS)
+      throw new Error(`drain incomplete: ${JSON.stringify({ q, report })}`);
+    const rate = (OPS / ms) * 1000;
+    console.log(
+      `${label}: ${OPS} ops in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} ops/s; server ${((serverCpu / OPS) * 1e6).toFixed(1)} µs/op${pgCpu ? `, PostgreSQL backends ${((pgCpu.seconds / OPS) * 1e6).toFixed(1)} µs/op (${pgCpu.backends})` : ''}`,
+    );
+    return { ms, rate, serverUs: (serverCpu / OPS) * 1e6, pgUs: pgCpu && (pgCpu.seconds / OPS) * 1e6 };
+  } finally {
+    const child = server;
+    server = undefined;
+    if (child && child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    }
   }
-  lat.sort((a, b) => a - b);
-  const rec = { p50: pct(lat, 0.5), p95: pct(lat, 0.95), p99: pct(lat, 0.99), max: lat.at(-1)! };
-  console.log(
-    `recordCopy over ${RECORD} calls: p50 ${rec.p50.toFixed(3)} ms, p95 ${rec.p95.toFixed(3)} ms, p99 ${rec.p99.toFixed(3)} ms, max ${rec.max.toFixed(1)} ms`,
-  );
-  await svc.stop();
-
-  const round = (x: number, d = 3): number => Number(x.toFixed(d));
-  console.log(
-    JSON.stringify({
-      bench: 'sync',
-      ops: OPS,
-      batch: BATCH,
-      e2e_ms: round(e2eMs, 1),
-      e2e_ops_per_s: Math.round(e2eRate),
-      station_cpu_ms: Math.round(stationCpuMs),
-      raw_insert_rows_per_s: Math.round(rawRate),
-      ratio: round(e2eRate / rawRate),
-      record_calls: RECORD,
-      record_p50_ms: round(rec.p50),
-      record_p95_ms: round(rec.p95),
-      record_p99_ms: round(rec.p99),
-      targets: { e2e_ops_per_s: 33_000, ratio: 0.15, record_p99_ms: 5 },
-      pass: e2eRate >= 33_000 && e2eRate / rawRate >= 0.15 && rec.p99 < 5,
-    }),
-  );
-} finally {
-  server?.kill('SIGTERM');
-  rmSync(tmp, { recursive: true, force: true });
 }
+
+async function mainPostgres(): Promise<void> {
+  const db = await createBenchDb('sync');
+  const loads = [loadAverage()];
+  console.log(
+    `sync bench, SQLite vs PostgreSQL: ${OPS} queued copies, batches of ${BATCH}, load ${loads[0]}`,
+  );
+  try {
+    const sq = await drainTo('sqlite', []);
+    loads.push(loadAverage());
+    const pgRun = await drainTo('postgres', ['--database-url', db.url], db);
+    loads.push(loadAverage());
+    const ratio = pgRun.rate / sq.rate;
+    console.log(
+      `PostgreSQL ${pgRun.rate.toFixed(0)} vs SQLite ${sq.rate.toFixed(0)} ops/s: ratio ${ratio.toFixed(3)}; target ≥ 20,000 ops/s; load ${loads.join(' | ')}`,
+    );
+    const r1 = (n: number) => Math.round(n * 10) / 10;
+    console.log(
+      JSON.stringify({
+        bench: 'sync',
+        store: 'postgres',
+        ops: OPS,
+        batch: BATCH,
+        e2e_ms: r1(pgRun.ms),
+        e2e_ops_per_s: Math.round(pgRun.rate),
+        sqlite_e2e_ops_per_s: Math.round(sq.rate),
+        ratio: Math.round(ratio * 1000) / 1000,
+        server_us_per_op: r1(pgRun.serverUs),
+        sqlite_server_us_per_op: r1(sq.serverUs),
+        pg_us_per_op: r1(pgRun.pgUs ?? 0),
+        load: loads,
+        target_ops_per_s: 20_000,
+        pass: pgRun.rate >= 20_000,
+      }),
+    );
+  } finally {
+    await db.drop().catch((e: unknown) => console.error('could not drop', db.name, e));
+  }
+}
+
+if (values.store === 'postgres') {
+  try {
+    await mainPostgres();
+  } finally {
+    server?.kill('SIGTERM');
+    rmSync(tmp, { recursive: true, force: true });
+  }
+} else
+  try {
+    const url = await startServerChild();
+    const client = await admin(url, 'POST', '/api/admin/clients', {
+      name: 'BenchCo',
+      quota: OPS + RECORD + 10,
+    });
+    await admin(url, 'POST', '/api/admin/users', { ...USER, role: 'station' });
+    const clientId = client.data.id;
+
+    // 1. end to end
+    const dataDir = join(tmp, 'station');
+    const svc = new StationService({
+      dataDir,
+      secrets: createMemorySecretStore(),
+      serverUrl: () => url,
+      realtime: false,
+      batchSize: BATCH,
+      timeoutMs: 60_000,
+    });
+    await svc.login(USER.username, USER.password);
+    await svc.syncNow(); // quotas in place
+    fillQueue(dataDir, clientId, OPS);
+    console.log(`queued ${OPS} copies in station.db; draining to ${url} in batches of ${BATCH}`);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const report = await svc.syncNow();
+    const e2eMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    // Station-side CPU (this process) vs wall time: the rest is the server and the wire.
+    const stationCpuMs = (cpu.user + cpu.system) / 1000;
+    const q = svc.queue();
+    if (q.pending !== 0 || report.synced !== OPS)
+      throw new Error(`drain incomplete: ${JSON.stringify({ q, report })}`);
+    const e2eRate = (OPS / e2eMs) * 1000;
+    console.log(
+      `end to end: ${OPS} ops in ${e2eMs.toFixed(0)} ms = ${e2eRate.toFixed(0)} ops/s (${report.batches} batches)`,
+    );
+
+    // 2. raw baseline
+    const rawRate = rawInsertRate(OPS);
+    console.log(
+      `raw better-sqlite3 (server ops schema, 500-row transactions, WAL, NORMAL): ${rawRate.toFixed(0)} rows/s; ratio ${(e2eRate / rawRate).toFixed(3)}`,
+    );
+
+    // 3. recordCopy latency (same station, quotas already pulled)
+    const lat: number[] = [];
+    for (let i = 0; i < RECORD; i++) {
+      const s = performance.now();
+      svc.recordCopy(clientId, uidOf(i));
+      lat.push(performance.now() - s);
+    }
+    lat.sort((a, b) => a - b);
+    const rec = { p50: pct(lat, 0.5), p95: pct(lat, 0.95), p99: pct(lat, 0.99), max: lat.at(-1)! };
+    console.log(
+      `recordCopy over ${RECORD} calls: p50 ${rec.p50.toFixed(3)} ms, p95 ${rec.p95.toFixed(3)} ms, p99 ${rec.p99.toFixed(3)} ms, max ${rec.max.toFixed(1)} ms`,
+    );
+    await svc.stop();
+
+    const round = (x: number, d = 3): number => Number(x.toFixed(d));
+    console.log(
+      JSON.stringify({
+        bench: 'sync',
+        ops: OPS,
+        batch: BATCH,
+        e2e_ms: round(e2eMs, 1),
+        e2e_ops_per_s: Math.round(e2eRate),
+        station_cpu_ms: Math.round(stationCpuMs),
+        raw_insert_rows_per_s: Math.round(rawRate),
+        ratio: round(e2eRate / rawRate),
+        record_calls: RECORD,
+        record_p50_ms: round(rec.p50),
+        record_p95_ms: round(rec.p95),
+        record_p99_ms: round(rec.p99),
+        targets: { e2e_ops_per_s: 33_000, ratio: 0.15, record_p99_ms: 5 },
+        pass: e2eRate >= 33_000 && e2eRate / rawRate >= 0.15 && rec.p99 < 5,
+      }),
+    );
+  } finally {
+    server?.kill('SIGTERM');
+    rmSync(tmp, { recursive: true, force: true });
+  }

@@ -3,8 +3,8 @@ import type { HeartbeatWrite } from '../devices-repo.js';
 import type { Queryable } from './db.js';
 
 /**
- * The whole flush is ONE statement, whatever its size: one array parameter per column (no 65,535-parameter cap),
- * prepared once per connection. Rows are sorted by device_key, so two instances flushing overlapping devices lock
+ * A flush is one statement per FLUSH_CHUNK rows: one array parameter per column (no 65,535-parameter cap),
+ * prepared once per connection. Rows are sorted by device_key and the chunks sent in that order, one at a time, so two instances flushing overlapping devices lock
  * their rows in the same order and never deadlock. `GREATEST` keeps last_seen from moving back when an older
  * flush (another instance, a slow connection) lands after a newer one, and the device-reported fields of such a
  * stale row are left as they are.
@@ -26,9 +26,18 @@ const FLUSH_SQL = `
       ELSE COALESCE(excluded.cluster_ip, h.cluster_ip) END,
     note = CASE WHEN h.last_seen > excluded.last_seen THEN h.note ELSE COALESCE(excluded.note, h.note) END`;
 
+/**
+ * Rows per statement. node-postgres serialises array parameters on the event loop before sending; 10,000 rows
+ * (a flush at 20,000 heartbeats/s) measured tens of milliseconds of stall for every request in flight, so a flush
+ * goes out in chunks with the loop free in between.
+ */
+export const FLUSH_CHUNK = 1000;
+
 /** The statement's parameters for a batch: one array per column, rows sorted by device_key. */
-export function flushParams(batch: Map<string, HeartbeatWrite>): unknown[][] {
-  const keys = [...batch.keys()].sort();
+export function flushParams(
+  batch: Map<string, HeartbeatWrite>,
+  keys = [...batch.keys()].sort(),
+): unknown[][] {
   const cols: unknown[][] = [[], [], [], [], [], [], [], []];
   for (const k of keys) {
     const { last_seen, info } = batch.get(k)!;
@@ -97,10 +106,17 @@ export class HeartbeatFlusher {
     this.inflight = batch;
     const write = (async () => {
       try {
+        // Each chunk commits on its own, in key order, so no transaction ever waits for a row out of order.
         // Registration may have discarded keys from the batch meanwhile: the map is read at send time.
-        if (batch.size > 0) await this.db.query(FLUSH_SQL, flushParams(batch), 'outpost_heartbeat_flush');
+        const keys = [...batch.keys()].sort();
+        for (let i = 0; i < keys.length; i += FLUSH_CHUNK) {
+          const chunk = keys.slice(i, i + FLUSH_CHUNK).filter((k) => batch.has(k));
+          if (chunk.length > 0)
+            await this.db.query(FLUSH_SQL, flushParams(batch, chunk), 'outpost_heartbeat_flush');
+        }
       } catch (err) {
         this.lastError = err;
+        // The whole batch goes back: rewriting chunks that did commit is harmless (GREATEST, newest wins).
         this.pending.restore(batch);
         throw err;
       } finally {
