@@ -78,7 +78,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     store,
     runtime,
     apiKeys: new ApiKeyVerifier(runtime.keys.apiKeyDigests),
-    metrics: new ServerMetrics(),
+    metrics: new ServerMetrics({ id: runtime.instanceId, runtime: runtime.kind, store: store.kind }),
     realtime: noRealtime,
     startedAt: new Date(),
   };
