@@ -119,7 +119,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   const jwt = new JwtService(
     runtime.keys.jwtSecret,
     config.jwtExpiresSec,
-    new PrincipalGate(store, config.authCacheTtlMs),
+    new PrincipalGate(store, config.authCacheTtlMs, undefined, undefined, runtime.authEvents),
   );
   const sessions = new RealtimeSessions(ctx, jwt, app.log);
   await app.register(realtimePlugin, { ctx, sessions });
