@@ -15,6 +15,7 @@ import { noRealtime, type ServerContext } from './context.js';
 import { capConnectionsPerIp, httpServerOptions } from './connection-limits.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js';
 import { installJsonParser } from './json-depth.js';
+import { startOfflineSweep } from './devices/offline-sweep.js';
 import { ServerMetrics } from './metrics.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
@@ -122,6 +123,14 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     new PrincipalGate(store, config.authCacheTtlMs, undefined, undefined, runtime.authEvents),
   );
   const sessions = new RealtimeSessions(ctx, jwt, app.log);
+  // Devices silent for 3 intervals are announced once for the fleet, by whichever instance holds the sweep.
+  const offline = startOfflineSweep({
+    runtime,
+    devices: store.devices,
+    publish: (target, event, data) => sessions.hub.publish(target, event, data),
+    heartbeatIntervalSec: config.heartbeatIntervalSec,
+  });
+  app.addHook('onClose', async () => offline.singleton.stop());
   await app.register(realtimePlugin, { ctx, sessions });
   await app.register(authPlugin, { ctx, jwt });
   await app.register(adminUsersPlugin, { ctx, principals: jwt.principals });
