@@ -14,7 +14,32 @@ import { describeUrl } from '../server/store/postgres/describe-url.js';
 const USAGE =
   'usage: npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--database-url postgres://…] [--workers 1] [--quiet]';
 
+/**
+ * `npm run server -- migrate-to-postgres --from DATA_DIR --database-url postgres://…`: copies an embedded server's
+ * data and keys into an empty PostgreSQL database (see store/migrate/sqlite-to-postgres.ts). Stop the embedded
+ * server first: rows written to server.db after the copy are not carried over.
+ */
+async function migrateToPostgres(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { from: { type: 'string' }, 'database-url': { type: 'string' } },
+    strict: true,
+  });
+  const url = values['database-url'] || process.env.OUTPOST_DATABASE_URL;
+  if (!values.from || !url) {
+    throw new Error(
+      'usage: npm run server -- migrate-to-postgres --from DATA_DIR --database-url postgres://…',
+    );
+  }
+  const { migrateSqliteToPostgres } = await import('../server/store/migrate/sqlite-to-postgres.js');
+  const report = await migrateSqliteToPostgres({ dataDir: resolve(values.from), databaseUrl: url });
+  for (const [table, n] of Object.entries(report.tables)) console.log(`${table}: ${n} rows`);
+  console.log(`keys: ${report.keys.join(', ') || '(none)'}`);
+  console.log(`copied ${resolve(values.from)} to PostgreSQL ${describeUrl(url)}`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'migrate-to-postgres') return migrateToPostgres(process.argv.slice(3));
   const { values } = parseArgs({
     options: {
       host: { type: 'string', default: '127.0.0.1' },
