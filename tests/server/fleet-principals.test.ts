@@ -90,10 +90,12 @@ describe(`two instances on one ${TEST_STORE} store: user changes reach the other
     expect(back.status, back.text).toBe(200);
   });
 
-  it('a user deleted on B is refused on A, which had it cached', async () => {
+  it('a user deleted on B is refused on A, and A ends its sockets', async () => {
     await createUser(a, 'fleet-deleted', 'station');
     const token = await login(b, 'fleet-deleted');
     expect((await refresh(a, token)).status).toBe(200);
+    const s = await socketOn(a, token);
+    sockets.push(s);
     const id = await userId('fleet-deleted');
     expect((await b.api('DELETE', `/api/admin/users/${id}`, undefined, admin)).status).toBe(200);
     const refused = await eventually(
@@ -101,6 +103,8 @@ describe(`two instances on one ${TEST_STORE} store: user changes reach the other
       (r) => r.status !== 200,
     );
     expect(refused.status).toBe(401);
+    // Only the bus tells A: its socket was authenticated before the deletion and reads nothing since.
+    expect((await s.waitClose()).code).toBe(4003);
   });
 
   it('a station binding released on A lets another user claim the device id on B', async () => {
