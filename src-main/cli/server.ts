@@ -1,20 +1,45 @@
 /**
  * `npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--workers N] [--database-url postgres://…]`
- * Starts the standalone server on SQLite and prints `listening on http://HOST:PORT` (tools and tests rely on it).
- * With `--workers N` (node:cluster) N server processes share the port and the data dir; this process then
- * only supervises them.
+ * Starts the standalone server (SQLite in the data dir, or PostgreSQL with a database URL) and prints
+ * `listening on http://HOST:PORT` (tools and tests rely on it). With `--workers N` (node:cluster) N server
+ * processes share the port and the store; this process then only supervises them.
  */
 import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../server/runner.js';
 import { startPrimary, type ListeningMessage, type Primary } from '../server/runtime/workers.js';
+import { describeUrl } from '../server/store/postgres/describe-url.js';
 
 const USAGE =
   'usage: npm run server -- [--host 127.0.0.1] [--port 8787] [--data-dir ./data] [--database-url postgres://…] [--workers 1] [--quiet]';
-import { describeUrl } from '../server/store/postgres/describe-url.js';
+
+/**
+ * `npm run server -- migrate-to-postgres --from DATA_DIR --database-url postgres://…`: copies an embedded server's
+ * data and keys into an empty PostgreSQL database (see store/migrate/sqlite-to-postgres.ts). Stop the embedded
+ * server first: rows written to server.db after the copy are not carried over.
+ */
+async function migrateToPostgres(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { from: { type: 'string' }, 'database-url': { type: 'string' } },
+    strict: true,
+  });
+  const url = values['database-url'] || process.env.OUTPOST_DATABASE_URL;
+  if (!values.from || !url) {
+    throw new Error(
+      'usage: npm run server -- migrate-to-postgres --from DATA_DIR --database-url postgres://…',
+    );
+  }
+  const { migrateSqliteToPostgres } = await import('../server/store/migrate/sqlite-to-postgres.js');
+  const report = await migrateSqliteToPostgres({ dataDir: resolve(values.from), databaseUrl: url });
+  for (const [table, n] of Object.entries(report.tables)) console.log(`${table}: ${n} rows`);
+  console.log(`keys: ${report.keys.join(', ') || '(none)'}`);
+  console.log(`copied ${resolve(values.from)} to PostgreSQL ${describeUrl(url)}`);
+}
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'migrate-to-postgres') return migrateToPostgres(process.argv.slice(3));
   const { values } = parseArgs({
     options: {
       host: { type: 'string', default: '127.0.0.1' },
@@ -38,7 +63,9 @@ async function main(): Promise<void> {
     throw new Error(`invalid --workers '${values.workers.slice(0, 16)}' (1..256)`);
   }
   const dataDir = resolve(values['data-dir']);
-  if (workers > 1 && cluster.isPrimary) return supervise({ host: values.host, port, dataDir, workers });
+  if (workers > 1 && cluster.isPrimary) {
+    return supervise({ host: values.host, port, dataDir, databaseUrl: values['database-url'], workers });
+  }
 
   // Signal handlers go in before anything else: a supervisor (or a test) that signals as soon as it reads the
   // `listening on` line, or during start-up, must get a clean shutdown, never the default kill.
@@ -97,6 +124,7 @@ async function supervise(opts: {
   host: string;
   port: number;
   dataDir: string;
+  databaseUrl?: string;
   workers: number;
 }): Promise<void> {
   const state: { primary?: Primary; signalled?: string } = {};
@@ -112,9 +140,9 @@ async function supervise(opts: {
   state.primary = primary;
   printNotices(primary.notices);
   if (state.signalled) return stopWorkers(primary, state.signalled);
-  console.log(
-    `Outpost server listening on ${primary.url} (data dir ${opts.dataDir}, ${opts.workers} workers)`,
-  );
+  const url = opts.databaseUrl || process.env.OUTPOST_DATABASE_URL;
+  const where = url ? `PostgreSQL ${describeUrl(url)}` : `data dir ${opts.dataDir}`;
+  console.log(`Outpost server listening on ${primary.url} (${where}, ${opts.workers} workers)`);
 }
 
 function stopWorkers(primary: Primary, signal: string): void {

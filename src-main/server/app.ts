@@ -15,6 +15,7 @@ import { noRealtime, type ServerContext } from './context.js';
 import { capConnectionsPerIp, httpServerOptions } from './connection-limits.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js';
 import { installJsonParser } from './json-depth.js';
+import { startOfflineSweep } from './devices/offline-sweep.js';
 import { ServerMetrics } from './metrics.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
@@ -78,7 +79,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     store,
     runtime,
     apiKeys: new ApiKeyVerifier(runtime.keys.apiKeyDigests),
-    metrics: new ServerMetrics(),
+    metrics: new ServerMetrics({ id: runtime.instanceId, runtime: runtime.kind, store: store.kind }),
     realtime: noRealtime,
     startedAt: new Date(),
   };
@@ -119,9 +120,17 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   const jwt = new JwtService(
     runtime.keys.jwtSecret,
     config.jwtExpiresSec,
-    new PrincipalGate(store, config.authCacheTtlMs),
+    new PrincipalGate(store, config.authCacheTtlMs, undefined, undefined, runtime.authEvents),
   );
   const sessions = new RealtimeSessions(ctx, jwt, app.log);
+  // Devices silent for 3 intervals are announced once for the fleet, by whichever instance holds the sweep.
+  const offline = startOfflineSweep({
+    runtime,
+    devices: store.devices,
+    publish: (target, event, data) => sessions.hub.publish(target, event, data),
+    heartbeatIntervalSec: config.heartbeatIntervalSec,
+  });
+  app.addHook('onClose', async () => offline.singleton.stop());
   await app.register(realtimePlugin, { ctx, sessions });
   await app.register(authPlugin, { ctx, jwt });
   await app.register(adminUsersPlugin, { ctx, principals: jwt.principals });

@@ -14,9 +14,16 @@ export interface ServerConfig {
   databaseUrl?: string;
   /** Connections per instance to PostgreSQL (OUTPOST_PG_POOL_MAX). */
   pgPoolMax: number;
-  /** SHA-256 digests of the admin API keys (`X-API-Key`); keys themselves are never kept. */
+  /**
+   * SHA-256 digests of the admin API keys (`X-API-Key`); keys themselves are never kept. With a database URL
+   * only the operator's (OUTPOST_API_KEYS), possibly none: the fleet's generated key lives in the database.
+   */
   apiKeyDigests: string[];
-  jwtSecret: Uint8Array;
+  /**
+   * The JWT signing secret. Undefined with a database URL unless OUTPOST_JWT_SECRET supplies it: a fleet keeps
+   * one secret in the database, never one file per instance (see runtime/postgres/keys.ts).
+   */
+  jwtSecret: Uint8Array | undefined;
   /** Per-IP limit per minute on public and auth endpoints. */
   rateLimitPerMin: number;
   /** Device heartbeat interval the server expects (seed 004: 60 s); presence = seen within 3 intervals. */
@@ -84,13 +91,18 @@ const NUM = (v: string | undefined, fallback: number, min: number, max: number):
 
 const MIN_API_KEY = 16;
 
-function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Array {
+function loadOrCreateJwtSecret(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  fleet: boolean,
+): Uint8Array | undefined {
   if (env.OUTPOST_JWT_SECRET && env.OUTPOST_JWT_SECRET.length >= MIN_JWT_SECRET) {
     return new TextEncoder().encode(env.OUTPOST_JWT_SECRET);
   }
   if (env.OUTPOST_JWT_SECRET) {
     throw new Error(`OUTPOST_JWT_SECRET must be at least ${MIN_JWT_SECRET} characters`);
   }
+  if (fleet) return undefined;
   const file = join(dataDir, 'jwt-secret');
   const { content } = readOrCreateSecretFile(file, () => randomSecret(48));
   return new TextEncoder().encode(checkJwtSecret(content, file));
@@ -100,7 +112,12 @@ function loadOrCreateJwtSecret(dataDir: string, env: NodeJS.ProcessEnv): Uint8Ar
  * Admin API keys: from OUTPOST_API_KEYS when set; otherwise one generated on first start, printed once, and
  * kept in the data dir only as its SHA-256 digest (seed 002 keeps plaintext keys; we do not).
  */
-function loadApiKeyDigests(dataDir: string, env: NodeJS.ProcessEnv, notices: FirstStartNotices): string[] {
+function loadApiKeyDigests(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  notices: FirstStartNotices,
+  fleet: boolean,
+): string[] {
   const fromEnv = (env.OUTPOST_API_KEYS ?? '')
     .split(',')
     .map((k) => k.trim())
@@ -111,6 +128,9 @@ function loadApiKeyDigests(dataDir: string, env: NodeJS.ProcessEnv, notices: Fir
     throw new Error(`OUTPOST_API_KEYS: key ${short + 1} is shorter than ${MIN_API_KEY} characters`);
   }
   if (fromEnv.length > 0) return fromEnv.map(sha256Hex);
+  // A fleet's generated key is created once in the database by the PostgreSQL runtime, which announces it; a
+  // file here would be a second, per-instance key that no other instance accepts.
+  if (fleet) return [];
   const file = join(dataDir, 'api-keys.sha256');
   const key = `opk_${randomSecret(32)}`;
   const { content, created } = readOrCreateSecretFile(file, () => `${sha256Hex(key)}\n`);
@@ -151,14 +171,16 @@ export function resolveServerConfig(input: ConfigInput): {
   mkdirSync(input.dataDir, { recursive: true, mode: 0o700 });
   const notices: FirstStartNotices = {};
   const trustProxy = env.OUTPOST_TRUST_PROXY === '1';
+  const databaseUrl = input.databaseUrl || env.OUTPOST_DATABASE_URL || undefined;
+  const fleet = databaseUrl !== undefined;
   const config: ServerConfig = {
     host: input.host ?? '127.0.0.1',
     port: input.port ?? 8787,
     dataDir: input.dataDir,
-    databaseUrl: input.databaseUrl || env.OUTPOST_DATABASE_URL || undefined,
+    databaseUrl,
     pgPoolMax: NUM(env.OUTPOST_PG_POOL_MAX, 10, 1, 1000),
-    apiKeyDigests: loadApiKeyDigests(input.dataDir, env, notices),
-    jwtSecret: loadOrCreateJwtSecret(input.dataDir, env),
+    apiKeyDigests: loadApiKeyDigests(input.dataDir, env, notices, fleet),
+    jwtSecret: loadOrCreateJwtSecret(input.dataDir, env, fleet),
     rateLimitPerMin: NUM(env.OUTPOST_RATE_LIMIT_PER_MIN, 60, 1, 1_000_000),
     heartbeatIntervalSec: NUM(env.OUTPOST_HEARTBEAT_INTERVAL_SEC, 60, 1, 86_400),
     pluginIntervalSec: NUM(env.OUTPOST_PLUGIN_INTERVAL_SEC, 300, 1, 86_400),

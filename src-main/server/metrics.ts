@@ -44,8 +44,30 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Set on each scrape: 1 when the store answered a probe, else 0. */
+  readonly databaseUp = new Gauge({
+    name: 'outpost_database_up',
+    help: 'Whether the database answered a probe at this scrape (1) or not (0)',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * Always 1; its labels say which instance answered (figures on `/metrics` are this instance's own, so a
+   * scrape through a load balancer must be told apart), what holds the runtime state and which store it runs on.
+   */
+  readonly instanceInfo = new Gauge({
+    name: 'outpost_instance_info',
+    help: 'Which server instance answered: instance id, runtime kind and store kind',
+    labelNames: ['instance', 'runtime', 'store'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(instance?: { id: string; runtime: string; store: string }) {
     collectDefaultMetrics({ register: this.registry });
+    if (instance) {
+      this.instanceInfo.set({ instance: instance.id, runtime: instance.runtime, store: instance.store }, 1);
+    }
   }
 
   /** Totals as plain numbers, for /health and /status. */

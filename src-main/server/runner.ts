@@ -54,6 +54,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   let runtime: Runtime | undefined;
   try {
     runtime = await (opts.runtime ?? ((c, s) => defaultRuntime(c, s, env)))(config, store);
+    if (runtime.generatedApiKey) notices.generatedApiKey = runtime.generatedApiKey;
     await bootstrapAdmin(store, env, notices).catch((err: unknown) => {
       // Another process on the same data dir created the first admin a moment earlier: that one counts.
       if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;

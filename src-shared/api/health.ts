@@ -1,13 +1,27 @@
 import { z } from 'zod';
 
+/**
+ * Which server instance answered (a fleet has several behind one address) and what holds its runtime state:
+ * `local` (one process), `sqlite` (processes sharing a data dir) or `postgres` (a fleet on one database).
+ */
+export const InstanceInfo = z.object({ id: z.string(), runtime: z.enum(['local', 'sqlite', 'postgres']) });
+export type InstanceInfo = z.infer<typeof InstanceInfo>;
+
 /** Seed 003 `GET /health` (also served at seed 000's `/api/health`). */
 export const HealthResponse = z.object({
   status: z.enum(['healthy', 'degraded']),
   timestamp: z.string(),
   uptime: z.number(),
   memory: z.object({ used: z.number(), total: z.number(), percentage: z.number() }),
+  /** This instance's sockets (each instance counts its own). */
   connections: z.object({ active: z.number(), total: z.number() }),
-  database: z.object({ status: z.enum(['connected', 'error']), kind: z.string() }),
+  database: z.object({
+    status: z.enum(['connected', 'error']),
+    kind: z.string(),
+    reachable: z.boolean(),
+    response_time: z.number(),
+  }),
+  instance: InstanceInfo,
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
@@ -31,7 +45,11 @@ export const StatusResponse = z.object({
     status: z.enum(['connected', 'error']),
     connections: z.number(),
     response_time: z.number(),
+    kind: z.string(),
+    reachable: z.boolean(),
   }),
+  instance: InstanceInfo,
+  /** This instance's sockets and rooms (each instance counts its own). */
   websocket: z.object({
     active_connections: z.number(),
     total_connections: z.number(),

@@ -1,5 +1,6 @@
 import type { PublicUser, TokenClaims } from '../../../src-shared/api/auth.js';
 import { AppError } from '../errors.js';
+import type { AuthInvalidationBus } from '../runtime/runtime.js';
 import type { StationBindingsRepo } from '../store/station-bindings-repo.js';
 import type { UsersRepo } from '../store/users-repo.js';
 
@@ -10,6 +11,33 @@ interface UserEntry {
 }
 
 export type Revocation = { userId: number } | { deviceId: string };
+
+/**
+ * A principal change as it travels on the runtime's invalidation bus, next to device keys. Device keys never
+ * contain ':' (DEVICE_KEY_PATTERN), so these names never collide with one, and the device auth cache ignores them.
+ */
+type PrincipalChange = Revocation | { userChanged: number };
+const PREFIX = 'principal:';
+
+export function encodePrincipalChange(c: PrincipalChange): string {
+  if ('userId' in c) return `${PREFIX}revoke-user:${c.userId}`;
+  if ('deviceId' in c) return `${PREFIX}revoke-device:${c.deviceId}`;
+  return `${PREFIX}user-changed:${c.userChanged}`;
+}
+
+export function decodePrincipalChange(key: string): PrincipalChange | undefined {
+  if (!key.startsWith(PREFIX)) return undefined;
+  const rest = key.slice(PREFIX.length);
+  const colon = rest.indexOf(':');
+  if (colon < 0) return undefined;
+  const kind = rest.slice(0, colon);
+  const arg = rest.slice(colon + 1);
+  const id = /^\d{1,15}$/.test(arg) ? Number(arg) : undefined;
+  if (kind === 'revoke-user' && id !== undefined) return { userId: id };
+  if (kind === 'user-changed' && id !== undefined) return { userChanged: id };
+  if (kind === 'revoke-device' && arg.length > 0) return { deviceId: arg };
+  return undefined;
+}
 
 interface OwnerEntry {
   owner: number;
@@ -23,8 +51,10 @@ interface OwnerEntry {
  * token's device_id must be bound to that user (else 403; an unbound id is claimed on first use).
  *
  * Both answers are cached for `ttlMs` (a station pushes many times a minute and should not cost a store read
- * each time). Changes made through this process invalidate at once; the TTL bounds staleness for changes made
- * by another process on the same database. Bounded: the oldest entries go first.
+ * each time). Changes go out on the runtime's invalidation bus (`announce`), so every instance of the fleet
+ * drops its cached entry and ends the user's open sockets, not only the one that made the change; the TTL stays
+ * as the bound should a change be written by something that does not announce it. Bounded: the oldest entries
+ * go first.
  */
 export class PrincipalGate {
   private readonly users = new Map<number, UserEntry>();
@@ -38,7 +68,32 @@ export class PrincipalGate {
     private readonly ttlMs = 1000,
     private readonly maxEntries = 10_000,
     private readonly now: () => number = Date.now,
-  ) {}
+    private readonly bus?: AuthInvalidationBus,
+  ) {
+    // The bus tells this instance too (synchronously, inside announce), so every instance applies a change the
+    // same way, exactly once.
+    bus?.subscribe((key) => {
+      const c = decodePrincipalChange(key);
+      if (!c) return;
+      if ('userChanged' in c) this.invalidateUser(c.userChanged);
+      else this.revoke(c);
+    });
+  }
+
+  /**
+   * A user deleted or disabled, or a device id released: applied here and on every other instance (their open
+   * sockets end too). Resolves once the change is on the bus, so an acknowledged change reaches the fleet.
+   */
+  async announceRevoke(r: Revocation): Promise<void> {
+    if (!this.bus) return this.revoke(r);
+    await this.bus.announce(encodePrincipalChange(r));
+  }
+
+  /** A user changed in a way that ends nothing (re-enabled): every instance re-reads it on next use. */
+  async announceUserChanged(userId: number): Promise<void> {
+    if (!this.bus) return this.invalidateUser(userId);
+    await this.bus.announce(encodePrincipalChange({ userChanged: userId }));
+  }
 
   /** The token's current user, or an AppError: INVALID_TOKEN (gone, disabled), FORBIDDEN (foreign device). */
   async check(claims: TokenClaims): Promise<PublicUser> {

@@ -63,8 +63,8 @@ export const adminUsersPlugin: FastifyPluginAsync<{ ctx: ServerContext; principa
     async (request) => {
       const { id } = request.params;
       const user = await ctx.store.users.setDisabled(id, request.body.disabled);
-      if (request.body.disabled) principals.revoke({ userId: id });
-      else principals.invalidateUser(id);
+      if (request.body.disabled) await principals.announceRevoke({ userId: id });
+      else await principals.announceUserChanged(id);
       if (!user) throw new AppError('NOT_FOUND', 'User not found');
       request.log.info({ user_id: id, disabled: user.disabled }, 'user updated');
       return { success: true as const, data: adminUser(user) };
@@ -77,7 +77,7 @@ export const adminUsersPlugin: FastifyPluginAsync<{ ctx: ServerContext; principa
     async (request) => {
       const { id } = request.params;
       const removed = await ctx.store.users.remove(id);
-      principals.revoke({ userId: id });
+      await principals.announceRevoke({ userId: id });
       if (!removed) throw new AppError('NOT_FOUND', 'User not found');
       request.log.info({ user_id: id }, 'user deleted');
       return { success: true as const, message: 'User deleted' };
@@ -98,7 +98,7 @@ export const adminUsersPlugin: FastifyPluginAsync<{ ctx: ServerContext; principa
     async (request) => {
       const { device_id: deviceId } = request.params;
       const released = await ctx.store.bindings.release(deviceId);
-      principals.revoke({ deviceId });
+      await principals.announceRevoke({ deviceId });
       if (!released) throw new AppError('NOT_FOUND', 'No binding for this device_id');
       request.log.info({ device_id: deviceId }, 'station binding released');
       return { success: true as const, message: 'Binding released' };

@@ -53,7 +53,10 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     credentialsChanged: (deviceKey) => ctx.runtime.authEvents.announce(deviceKey),
   };
   // Changes made by any instance (this one included) reach the cache through the runtime's bus.
-  ctx.runtime.authEvents.subscribe((deviceKey) => rt.cache.invalidate(deviceKey));
+  // The bus also carries user and station-binding changes ('principal:…', never a device key: no ':' in those).
+  ctx.runtime.authEvents.subscribe((deviceKey) => {
+    if (!deviceKey.includes(':')) rt.cache.invalidate(deviceKey);
+  });
   const interval = ctx.config.heartbeatIntervalSec;
   const security = [{ bearer: [] }];
 

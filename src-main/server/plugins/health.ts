@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { HealthResponse, RootResponse, StatusResponse } from '../../../src-shared/api/health.js';
 import type { ServerContext } from '../context.js';
@@ -9,6 +9,7 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 /** Seed 003's HTTP surface (`/`, `/health`, `/status`) and seed 000's `/api/health`, `/api/status`. */
 export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const instance = { id: ctx.runtime.instanceId, runtime: ctx.runtime.kind };
   const uptime = () => Math.round((Date.now() - ctx.startedAt.getTime()) / 1000);
 
   const health = async (): Promise<HealthResponse> => {
@@ -24,7 +25,13 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
         percentage: round1((mem.heapUsed / mem.heapTotal) * 100),
       },
       connections: { active: ctx.realtime.active(), total: ctx.realtime.total() },
-      database: { status: db.status, kind: db.kind },
+      database: {
+        status: db.status,
+        kind: db.kind,
+        reachable: db.status === 'connected',
+        response_time: round1(db.response_time_ms),
+      },
+      instance,
     };
   };
 
@@ -46,7 +53,14 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
           external: round1(mem.external / MB),
         },
       },
-      database: { status: db.status, connections: 1, response_time: round1(db.response_time_ms) },
+      database: {
+        status: db.status,
+        connections: 1,
+        response_time: round1(db.response_time_ms),
+        kind: db.kind,
+        reachable: db.status === 'connected',
+      },
+      instance,
       websocket: {
         active_connections: ctx.realtime.active(),
         total_connections: ctx.realtime.total(),
@@ -56,6 +70,9 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
     };
   };
 
+  // Behind a load balancer the body is not always read (HEAD probes, nginx logs): the header names the instance.
+  const answeredBy = (reply: FastifyReply) => void reply.header('x-outpost-instance', instance.id);
+
   // A degraded database answers 503 so load balancers and the agent's connectivity probe see it.
   for (const url of ['/health', '/api/health']) {
     r.get(
@@ -63,6 +80,7 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
       { schema: { tags: ['health'], response: { 200: HealthResponse, 503: HealthResponse } } },
       async (_q, reply) => {
         const body = await health();
+        answeredBy(reply);
         return reply.code(body.status === 'healthy' ? 200 : 503).send(body);
       },
     );
@@ -74,7 +92,10 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
     r.get(
       url,
       { ...operatorOnly, schema: { tags: ['health'], response: { 200: StatusResponse } } },
-      async () => status(),
+      async (_q, reply) => {
+        answeredBy(reply);
+        return status();
+      },
     );
   }
 
@@ -103,6 +124,10 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
   });
 
   app.get('/metrics', { ...operatorOnly, schema: { hide: true } }, async (_q, reply) => {
+    // The database is probed on scrape, like /health, so `outpost_database_up` is never a stale figure.
+    const db = await ctx.store.ping();
+    ctx.metrics.databaseUp.set({ store: db.kind }, db.status === 'connected' ? 1 : 0);
+    answeredBy(reply);
     const text = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(text);
   });

@@ -19,6 +19,9 @@ function newEd25519Pem(): string {
  * processes starting together on one data dir share every key.
  */
 export function loadDataDirKeys(config: ServerConfig): ServerKeys {
+  // Only a config resolved for a database URL leaves it out, and that one gets the PostgreSQL runtime.
+  if (!config.jwtSecret)
+    throw new Error('no JWT secret: a data dir runtime needs a config without a database URL');
   return {
     jwtSecret: config.jwtSecret,
     apiKeyDigests: config.apiKeyDigests,

@@ -24,7 +24,10 @@ export async function defaultRuntime(
   if (store.kind === 'postgres') {
     const { createPostgresRuntime, operatorKeys } = await import('./postgres/index.js');
     const pool = (store as PostgresStore).db.pool;
-    return createPostgresRuntime({ pool, url: config.databaseUrl!, keys: operatorKeys(env) });
+    // A store opened without a database URL in the config (tests inject one) still needs the runtime's URL.
+    const url = config.databaseUrl ?? env.OUTPOST_DATABASE_URL;
+    if (!url) throw new Error('a PostgreSQL store needs a database URL for its runtime');
+    return createPostgresRuntime({ pool, url, keys: operatorKeys(env) });
   }
   if (config.dataDir !== ':memory:') return createSqliteRuntime(config);
   return createLocalRuntime(config);

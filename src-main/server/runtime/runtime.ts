@@ -111,6 +111,11 @@ export interface Runtime {
   readonly presence: Presence;
   readonly authEvents: AuthInvalidationBus;
   readonly keys: ServerKeys;
+  /**
+   * An admin API key this runtime generated while creating the fleet's keys: set only on the one instance whose
+   * key was kept, which prints it once. (Data dir runtimes leave it to the config, which writes the key file.)
+   */
+  readonly generatedApiKey?: string;
   limiter(name: LimiterName, opts: { max: number; windowMs: number }): Limiter;
   /**
    * Runs `job` every `everyMs` on exactly one instance at a time; when that instance dies another takes over

@@ -2,7 +2,10 @@ import cluster, { type Worker } from 'node:cluster';
 import { bootstrapAdmin } from '../bootstrap.js';
 import { resolveServerConfig, type FirstStartNotices } from '../config.js';
 import { AppError } from '../errors.js';
+import type { ServerConfig } from '../config.js';
+import type { Store } from '../store/store.js';
 import { createSqliteStore } from '../store/sqlite/index.js';
+import type { Runtime } from './runtime.js';
 import { createSqliteRuntime } from './sqlite/index.js';
 
 /** What a worker tells the primary once it listens. */
@@ -19,6 +22,8 @@ export interface PrimaryOptions {
   host: string;
   port: number;
   dataDir: string;
+  /** PostgreSQL URL: the workers share that database instead of the data dir's SQLite files. */
+  databaseUrl?: string;
   workers: number;
   env?: NodeJS.ProcessEnv;
   /** One line of operator-facing output (the CLI prints it). */
@@ -34,10 +39,34 @@ export interface Primary {
 }
 
 /**
- * `--workers N`: N server processes on one port and one data dir, each a full instance with the shared SQLite
- * runtime. The primary does the one-time work first (config files, migrations, the first admin), so workers
- * start on a ready data dir and never race for it; it restarts a worker that dies, and stops them all on a
- * signal. It serves no requests itself.
+ * The one-time work before any worker starts, on the store the workers will use: SQLite in the data dir
+ * (config files, migrations, runtime.db) or the PostgreSQL database (migrations under their advisory lock, the
+ * fleet's keys, where a generated admin key is announced to this process only). Never both: a fleet on
+ * PostgreSQL must not leave a second, unused set of keys in a data dir.
+ */
+async function prepareStore(
+  config: ServerConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<{ store: Store; runtime: Runtime }> {
+  if (!config.databaseUrl) {
+    return { store: createSqliteStore(config.dataDir), runtime: await createSqliteRuntime(config) };
+  }
+  const { createPostgresStore } = await import('../store/postgres/index.js');
+  const { defaultRuntime } = await import('./index.js');
+  const store = await createPostgresStore({ url: config.databaseUrl, poolMax: 2 });
+  try {
+    return { store, runtime: await defaultRuntime(config, store, env) };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/**
+ * `--workers N`: N server processes on one port, each a full instance on the shared store (the SQLite data dir
+ * with its shared runtime, or the PostgreSQL database). The primary does the one-time work first (keys,
+ * migrations, the first admin), so workers start on a ready store and never race for it; it restarts a worker
+ * that dies, and stops them all on a signal. It serves no requests itself.
  */
 export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   const env = opts.env ?? process.env;
@@ -45,18 +74,19 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
     host: opts.host,
     port: opts.port,
     dataDir: opts.dataDir,
+    databaseUrl: opts.databaseUrl,
     env,
   });
-  const store = createSqliteStore(config.dataDir);
+  const { store, runtime } = await prepareStore(config, env);
   try {
+    if (runtime.generatedApiKey) notices.generatedApiKey = runtime.generatedApiKey;
     await bootstrapAdmin(store, env, notices).catch((err: unknown) => {
       if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
       delete notices.generatedAdmin;
     });
   } finally {
-    await store.close();
+    await runtime.close().finally(() => store.close());
   }
-  await createSqliteRuntime(config).close();
 
   let stopping = false;
   // Only a worker that got as far as listening is replaced when it dies: one that fails during start-up would

@@ -87,4 +87,17 @@ export interface DevicesRepo {
   recordHeartbeat(deviceKey: string, hb: HeartbeatWrite): void;
   /** Persists buffered heartbeats now. */
   flush(): Promise<void>;
+  /**
+   * Registered devices whose last heartbeat is older than `cutoff` (ISO) and whose silence has not been raised
+   * yet, marked raised in the same statement and returned (at most `limit`, by key). "Raised" is kept per
+   * last_seen, so a device that beats again and falls silent again is returned again, and the heartbeat path
+   * writes nothing extra. One conditional update: of several sweepers racing, each device goes to exactly one.
+   * This process's buffered heartbeats are written first, so a device that just beat here is not returned.
+   */
+  claimOffline(cutoff: string, limit: number): Promise<OfflineDevice[]>;
+}
+
+export interface OfflineDevice {
+  device_key: string;
+  last_seen: string;
 }

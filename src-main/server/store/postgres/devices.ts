@@ -1,6 +1,6 @@
 import { definedOnly } from '../../devices/heartbeat-buffer.js';
 import { AppError } from '../../errors.js';
-import type { DeviceAuthState, DeviceRecord, DevicesRepo } from '../devices-repo.js';
+import type { DeviceAuthState, DeviceRecord, DevicesRepo, OfflineDevice } from '../devices-repo.js';
 import { isUniqueViolation, type Queryable } from './db.js';
 import { HeartbeatFlusher } from './heartbeat-flusher.js';
 
@@ -127,6 +127,25 @@ export function pgDevices(db: Queryable, flushMs = HEARTBEAT_FLUSH_MS): PgDevice
     },
     async flush() {
       await flusher.flush();
+    },
+    async claimOffline(cutoff, limit) {
+      await flusher.flush();
+      // READ COMMITTED is enough: a sweeper that waits on a row another one is marking re-checks the WHERE on
+      // the committed row (raised now: skipped), and SKIP LOCKED lets it move on rather than queue. A flush that
+      // moves last_seen forward meanwhile makes the row no longer silent, by the same re-check. No index on
+      // last_seen (it would make every heartbeat a non-HOT update): a sweep scans the narrow heartbeat table.
+      const rows = await db.query<OfflineDevice>(
+        `UPDATE device_heartbeats h SET offline_raised_for = h.last_seen
+         FROM (SELECT s.device_key FROM device_heartbeats s JOIN devices d USING (device_key)
+               WHERE d.status = 'registered' AND s.last_seen < $1
+                 AND s.offline_raised_for IS DISTINCT FROM s.last_seen
+               ORDER BY s.device_key LIMIT $2 FOR UPDATE OF s SKIP LOCKED) c
+         WHERE h.device_key = c.device_key AND h.last_seen < $1
+           AND h.offline_raised_for IS DISTINCT FROM h.last_seen
+         RETURNING h.device_key, h.last_seen`,
+        [cutoff, limit],
+      );
+      return rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
     },
     async close() {
       await flusher.close();

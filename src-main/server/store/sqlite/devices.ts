@@ -1,7 +1,13 @@
 import { definedOnly } from '../../devices/heartbeat-buffer.js';
 import { WriteBehind, type Entry } from '../../devices/write-behind.js';
 import { AppError } from '../../errors.js';
-import type { DeviceAuthState, DeviceInfoFields, DeviceRecord, DevicesRepo } from '../devices-repo.js';
+import type {
+  DeviceAuthState,
+  DeviceInfoFields,
+  DeviceRecord,
+  DevicesRepo,
+  OfflineDevice,
+} from '../devices-repo.js';
 import { isUniqueViolation, type Db, type Migration } from './db.js';
 
 export const devicesMigration: Migration = {
@@ -77,6 +83,15 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
   const revokeStmt = db.prepare(
     `UPDATE devices SET status = 'revoked', token_hash = NULL, token_expires_at = NULL,
        revoked_at = COALESCE(revoked_at, @now), updated_at = @now WHERE device_key = @device_key`,
+  );
+  // `IS NOT`: NULL-safe, so a device never raised (NULL) counts as not raised for its last_seen.
+  const claimOfflineStmt = db.prepare(
+    `UPDATE devices SET offline_raised_for = last_seen
+     WHERE device_key IN (
+       SELECT device_key FROM devices
+       WHERE status = 'registered' AND last_seen < ? AND offline_raised_for IS NOT last_seen
+       ORDER BY device_key LIMIT ?)
+     RETURNING device_key, last_seen`,
   );
   const sshStmt = db.prepare('UPDATE devices SET ssh_pubkey = ?, updated_at = ? WHERE device_key = ?');
   const beat = db.prepare(
@@ -155,6 +170,11 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
     },
     async flush() {
       behind.flushSync();
+    },
+    async claimOffline(cutoff, limit) {
+      behind.flushSync();
+      const rows = claimOfflineStmt.all(cutoff, limit) as OfflineDevice[];
+      return rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
     },
     close() {
       behind.close();

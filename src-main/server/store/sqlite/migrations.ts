@@ -4,6 +4,7 @@ import { identityMigration } from './identity.js';
 import { licensesMigration } from './licenses.js';
 import { licensesTextLogMigration } from './licenses-mirror.js';
 import { licensesSearchMigration } from './licenses-search.js';
+import { offlineSweepMigration } from './offline-sweep.js';
 import { pluginsMigration } from './plugins.js';
 import { syncMigration } from './sync.js';
 
@@ -39,4 +40,5 @@ export const migrations: Migration[] = [
   licensesSearchMigration,
   licensesTextLogMigration,
   identityMigration,
+  offlineSweepMigration,
 ];

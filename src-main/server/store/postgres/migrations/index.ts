@@ -4,6 +4,7 @@ import { devicesMigration } from './002-devices.js';
 import { pluginsMigration } from './003-plugins.js';
 import { syncMigration } from './004-sync.js';
 import { licensesMigration } from './005-licenses.js';
+import { offlineSweepMigration } from './006-offline-sweep.js';
 import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
 
 /**
@@ -17,5 +18,6 @@ export const migrations: PgMigration[] = [
   pluginsMigration,
   syncMigration,
   licensesMigration,
+  offlineSweepMigration,
   ...runtimePgMigrations,
 ];

@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerEvent } from '../../src-shared/api/realtime.js';
+import { startOfflineSweep } from '../../src-main/server/devices/offline-sweep.js';
+import { createPostgresRuntime, type PostgresRuntime } from '../../src-main/server/runtime/postgres/index.js';
+import type { PgSingleton } from '../../src-main/server/runtime/postgres/singleton.js';
+import type { PostgresStore } from '../../src-main/server/store/postgres/index.js';
+import type { Store } from '../../src-main/server/store/store.js';
+import { TEST_STORE } from '../helpers/server.js';
+import { openFleet, STORE_KINDS, type StoreFleet } from './store-helpers.js';
+
+/**
+ * The fleet-wide offline sweep: devices silent for 3 heartbeat intervals are announced as `device_offline` once
+ * for the fleet, not once per instance. Times come from an injected clock; nothing sleeps.
+ */
+const INTERVAL_SEC = 60;
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+/** 3 missed intervals, plus the margin for heartbeats still in another instance's buffer. */
+const SILENT_MS = 3 * INTERVAL_SEC * 1000 + 1000;
+
+async function registered(store: Store, key: string, lastSeen: number): Promise<void> {
+  await store.devices.create({
+    device_key: key,
+    note: null,
+    token_hash: `t-${key}`,
+    token_expires_at: iso(lastSeen + 3600_000),
+  });
+  const ok = await store.devices.register(key, {
+    token_hash: `t-${key}`,
+    secret_hash: `s-${key}`,
+    now: iso(lastSeen),
+    info: {},
+  });
+  expect(ok).toBe(true);
+}
+
+const fleets: StoreFleet[] = [];
+afterEach(async () => {
+  for (const f of fleets.splice(0)) await f.dispose();
+});
+
+// The store contract runs on both stores inside this file; the server-postgres project would only repeat it.
+describe.skipIf(TEST_STORE === 'postgres').each(STORE_KINDS)('DevicesRepo.claimOffline on %s', (kind) => {
+  it('returns each silent registered device once, across two instances racing, and again after a new silence', async () => {
+    const fleet = await openFleet(kind);
+    fleets.push(fleet);
+    const [a, b] = [await fleet.open(), await fleet.open()];
+    const keys = Array.from({ length: 30 }, (_, i) => `sweep-${String(i).padStart(2, '0')}`);
+    for (const k of keys) await registered(a, k, T0);
+    await registered(a, 'sweep-fresh', T0 + 200_000);
+    await a.devices.create({
+      device_key: 'sweep-pending',
+      note: null,
+      token_hash: 't-p',
+      token_expires_at: iso(T0 + 3600_000),
+    });
+    await registered(a, 'sweep-revoked', T0);
+    expect(await a.devices.revoke('sweep-revoked', iso(T0 + 1))).toBe(true);
+
+    const cutoff = iso(T0 + 100_000);
+    const [ra, rb] = await Promise.all([
+      a.devices.claimOffline(cutoff, 7),
+      b.devices.claimOffline(cutoff, 7),
+    ]);
+    const rest = [
+      ...(await a.devices.claimOffline(cutoff, 1000)),
+      ...(await b.devices.claimOffline(cutoff, 1000)),
+    ];
+    const all = [...ra, ...rb, ...rest].map((d) => d.device_key).sort();
+    // Exactly the silent registered ones, each once: not the fresh, pending or revoked device.
+    expect(all).toEqual(keys);
+    expect(ra.every((d) => d.last_seen === iso(T0))).toBe(true);
+    expect(await a.devices.claimOffline(cutoff, 1000)).toEqual([]);
+
+    // A heartbeat still buffered on the sweeping instance counts: written before the sweep reads.
+    a.devices.recordHeartbeat('sweep-03', { last_seen: iso(T0 + 150_000), info: {} });
+    expect(await a.devices.claimOffline(iso(T0 + 140_000), 1000)).toEqual([]);
+    // Silent again after that beat: announced again, once.
+    const again = await b.devices.claimOffline(iso(T0 + 400_000), 1000);
+    expect(again.map((d) => d.device_key)).toEqual(['sweep-03', 'sweep-fresh']);
+    expect(again[0]!.last_seen).toBe(iso(T0 + 150_000));
+    expect(await a.devices.claimOffline(iso(T0 + 400_000), 1000)).toEqual([]);
+  });
+});
+
+describe.skipIf(TEST_STORE !== 'postgres')('offline sweep as a fleet singleton on PostgreSQL', () => {
+  const runtimes: PostgresRuntime[] = [];
+  afterEach(async () => {
+    for (const r of runtimes.splice(0)) await r.close();
+  });
+
+  it('one instance sweeps at a time; each silence is announced once for the fleet; a survivor takes over', async () => {
+    const fleet = await openFleet('postgres');
+    fleets.push(fleet);
+    const [sa, sb] = [(await fleet.open()) as PostgresStore, (await fleet.open()) as PostgresStore];
+    let now = T0;
+    const clock = () => now;
+    const start = async (store: PostgresStore) => {
+      const rt = await createPostgresRuntime({ pool: store.db.pool, url: fleet.url!, now: clock });
+      runtimes.push(rt);
+      const sweep = startOfflineSweep({
+        runtime: rt,
+        devices: store.devices,
+        publish: (t, e, d) => rt.fanout.publish(t, e, d),
+        heartbeatIntervalSec: INTERVAL_SEC,
+        now: clock,
+        everyMs: 3_600_000, // turns are driven by the test
+      });
+      return { rt, sweep, singleton: sweep.singleton as PgSingleton };
+    };
+    const a = await start(sa);
+    const b = await start(sb);
+    // What a watcher socket on instance B would be sent.
+    const seenOnB: { event: ServerEvent; key: string }[] = [];
+    b.rt.fanout.bind((_t, event, data) => {
+      seenOnB.push({ event, key: (data as { device_key: string }).device_key });
+    });
+
+    // The leader's events reach B through the outbox, appended after the publish returns: read until `n`
+    // arrived (or give up), then once more, so a duplicate would show.
+    const readOnB = async (n: number) => {
+      for (let i = 0; i < 200 && seenOnB.length < n; i++) {
+        await b.rt.poll();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await b.rt.poll();
+    };
+
+    await registered(sa, 'fleet-dev-1', T0);
+    await registered(sa, 'fleet-dev-2', T0);
+    // 3 intervals less a second: still online.
+    now = T0 + 3 * INTERVAL_SEC * 1000 - 1000;
+    await Promise.all([a.singleton.turn(), b.singleton.turn()]);
+    expect(a.singleton.isLeader() !== b.singleton.isLeader()).toBe(true);
+    await b.rt.poll();
+    expect(seenOnB).toEqual([]);
+
+    now = T0 + SILENT_MS + 1;
+    for (let i = 0; i < 3; i++) await Promise.all([a.singleton.turn(), b.singleton.turn()]);
+    await readOnB(2);
+    expect(
+      seenOnB
+        .filter((e) => e.event === 'device_offline')
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(['fleet-dev-1', 'fleet-dev-2']);
+
+    // The leader dies (its lock connection with it): the other takes over and raises a new silence once.
+    const [leader, survivor] = a.singleton.isLeader() ? [a, b] : [b, a];
+    leader.singleton.stop();
+    await registered(sa, 'fleet-dev-3', now);
+    now += SILENT_MS + 1;
+    for (let i = 0; i < 50 && !survivor.singleton.isLeader(); i++) await survivor.singleton.turn();
+    expect(survivor.singleton.isLeader()).toBe(true);
+    await survivor.singleton.turn();
+    await readOnB(3);
+    expect(seenOnB.map((e) => e.key).sort()).toEqual(['fleet-dev-1', 'fleet-dev-2', 'fleet-dev-3']);
+    expect(new Set(seenOnB.map((e) => e.event))).toEqual(new Set(['device_offline']));
+  });
+});
