@@ -119,6 +119,9 @@ export function licenseLister(db: Db, select: string, opts: { mirrorMinCandidate
     }
 
     params.like = likeLiteral(term);
+    // The index answers non-ASCII cased letters with Unicode case folding, LIKE with ASCII folding only: for such
+    // a term the page must come from the same index as the count, never from a LIKE walk.
+    const likeAgreesWithIndex = ![...term].some((c) => c > '\x7f' && c.toLowerCase() !== c.toUpperCase());
     const scanRows = () =>
       stmt(pageOf('FROM licenses l', where([...filters, LIKE_SQL]))).all({
         ...params,
@@ -159,7 +162,7 @@ export function licenseLister(db: Db, select: string, opts: { mirrorMinCandidate
       if (total <= f.offset) return { rows: [], total };
       // Expected rows read by walking the sort index until one page of matches (uniform spread assumed).
       const scanCost = ((f.offset + f.limit) * (maxRid.get() as number)) / total;
-      if (scanCost <= SCAN_BUDGET) return { rows: scanRows(), total };
+      if (scanCost <= SCAN_BUDGET && likeAgreesWithIndex) return { rows: scanRows(), total };
       const rows = stmt(pageOf(ftsFrom, ftsWhere)).all({ ...ftsParams, ...page });
       return { rows: rows as LicenseRecord[], total };
     };
@@ -169,7 +172,7 @@ export function licenseLister(db: Db, select: string, opts: { mirrorMinCandidate
       const total = hits.length;
       if (total <= f.offset) return { rows: [], total };
       const scanCost = ((f.offset + f.limit) * (maxRid.get() as number)) / total;
-      if (scanCost <= SCAN_BUDGET) return { rows: scanRows(), total };
+      if (scanCost <= SCAN_BUDGET && likeAgreesWithIndex) return { rows: scanRows(), total };
       const from = 'FROM json_each(@rids) j CROSS JOIN licenses l ON l.rid = j.value';
       const rows = stmt(pageOf(from, '')).all({ rids: JSON.stringify(hits), ...page });
       return { rows: rows as LicenseRecord[], total };
