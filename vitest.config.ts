@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  */
 const NOT_PER_STORE = [
   'tests/server/store-*.test.ts',
+  'tests/server/fleet-offline-sweep.test.ts',
   'tests/server/cli.test.ts',
   'tests/server/devices-auth-cache.test.ts',
   'tests/server/devices-store.test.ts',
@@ -15,6 +16,15 @@ const NOT_PER_STORE = [
   'tests/server/identity-migration.test.ts',
   'tests/server/licenses-short-terms.test.ts',
   'tests/server/licenses-search-plans.test.ts',
+];
+
+/**
+ * Suites about starting a server on PostgreSQL itself (CLI processes with --database-url): only the PostgreSQL
+ * project runs them, so nothing in either project is registered only to be skipped.
+ */
+const POSTGRES_ONLY = [
+  'tests/server/fleet-start-postgres.test.ts',
+  'tests/server/fleet-migrate-to-postgres.test.ts',
 ];
 
 /**
@@ -55,7 +65,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.{ts,tsx}'],
-          exclude: ['tests/e2e/**', 'node_modules/**'],
+          exclude: ['tests/e2e/**', 'node_modules/**', ...POSTGRES_ONLY],
         },
       },
       ...(withPostgres

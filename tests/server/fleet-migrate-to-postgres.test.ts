@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, withPg, type TestDatabase } from '../helpers/pg.js';
-import { TEST_STORE } from '../helpers/server.js';
 import { childEnv, spawnServer, type ChildServer } from './multi-instance-helpers.js';
 
 const run = promisify(execFile);
@@ -15,10 +14,10 @@ const CLI = join(ROOT, 'src-main/cli/server.ts');
 /**
  * `npm run server -- migrate-to-postgres`: an embedded server's data dir, filled through its API, copied to an
  * empty PostgreSQL database; a PostgreSQL server on the copy must answer for all of it without anyone
- * re-registering, logging in again or getting a new admin key. Real processes, real files, a real database; in
- * the server-postgres project only.
+ * re-registering, logging in again or getting a new admin key. Real processes, real files, a real database; only
+ * the server-postgres project runs this file (vitest.config.ts POSTGRES_ONLY).
  */
-describe.skipIf(TEST_STORE !== 'postgres')('migrate-to-postgres', () => {
+describe('migrate-to-postgres', () => {
   let dir: string;
   let pgDir: string;
   let db: TestDatabase;

@@ -5,15 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, withPg, type TestDatabase } from '../helpers/pg.js';
-import { TEST_STORE } from '../helpers/server.js';
 import { admin, enroll, eventually, spawnServer, type ChildServer } from './multi-instance-helpers.js';
 
 /**
  * Starting a fleet on PostgreSQL from the CLI: `--workers N --database-url`, and the fleet's generated admin key.
- * Real processes on a real database of their own; they run in the server-postgres project only (the unit project
- * would start the same processes a second time for nothing).
+ * Real processes on a real database of their own; only the server-postgres project runs this file (vitest.config.ts
+ * POSTGRES_ONLY).
  */
-const ON_POSTGRES = TEST_STORE === 'postgres';
 
 /** A POST on a connection of its own, so node:cluster's round-robin hands each one to the next worker. */
 function freshPost(url: string, path: string, headers: Record<string, string>): Promise<number> {
@@ -46,7 +44,7 @@ function workerPids(primary: number): number[] {
 const KEY_LINE = /Generated admin API key \(shown once, stored only as a hash\): (opk_\S+)/g;
 const keysPrinted = (out: string) => [...out.matchAll(KEY_LINE)].map((m) => m[1]!);
 
-describe.skipIf(!ON_POSTGRES)('--workers 2 --database-url', () => {
+describe('--workers 2 --database-url', () => {
   let dir: string;
   let db: TestDatabase;
   let srv: ChildServer;
@@ -111,7 +109,7 @@ describe.skipIf(!ON_POSTGRES)('--workers 2 --database-url', () => {
   });
 });
 
-describe.skipIf(!ON_POSTGRES)('two instances starting at once on one fresh database', () => {
+describe('two instances starting at once on one fresh database', () => {
   const dirs: string[] = [];
   let db: TestDatabase;
   let a: ChildServer;

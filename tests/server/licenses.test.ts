@@ -1,6 +1,7 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverSql } from '../helpers/pg.js';
 import { startTestServer, TEST_STORE, type TestServer } from '../helpers/server.js';
 import { activate, admin, fp, generate } from './licenses-helpers.js';
 
@@ -218,15 +219,20 @@ describe('licenses: seed 002 example requests', () => {
     expect(r.body.data.key_id).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  // On PostgreSQL the fleet's signing key is one row of the runtime's key table (multi-instance-postgres checks
-  // that every instance signs with it), not a file in the data dir.
-  it.skipIf(TEST_STORE === 'postgres')(
-    'the signing key is created on first start in the data dir with mode 0600',
-    () => {
+  it('the signing key is created once on first start: a 0600 file in the data dir, or the fleet row on PostgreSQL', async () => {
+    if (TEST_STORE === 'sqlite') {
       const mode = statSync(join(srv.dataDir, 'license-signing-key.pem')).mode & 0o777;
       expect(mode).toBe(0o600);
-    },
-  );
+    } else {
+      // One row for the whole fleet (multi-instance-postgres checks every instance signs with it), no file.
+      const rows = await serverSql(srv, 'SELECT value FROM runtime_keys WHERE name = ?', [
+        'license-signing-key',
+      ]);
+      expect(rows).toHaveLength(1);
+      expect(String(rows[0]!.value)).toContain('BEGIN PRIVATE KEY');
+      expect(existsSync(join(srv.dataDir, 'license-signing-key.pem'))).toBe(false);
+    }
+  });
 });
 
 describe('licenses: authentication (X-API-Key on admin and list routes)', () => {
