@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- sync [--ops 100000] [--record 10000] [--batch 500]`
  *
- * Issue 4's station sync benchmark, one run, three figures:
+ * The station sync benchmark, one run, three figures:
  * 1. End to end: `--ops` copies queued in a real station.db (WAL, synchronous=FULL), drained by the station's
  *    SyncEngine to the real server running as a child process (`npm run server`), over HTTP on loopback, in
  *    batches of `--batch` (≤ 500), including applying every per-op result locally and the final quota pull.

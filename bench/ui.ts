@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- ui [--runs N]`: the figures of issue 6 for the UI.
+ * `npm run bench -- ui [--runs N]`: the UI's load and memory figures (BENCHMARKS.md, ui).
  * - renderer JS gzipped (target ≤ 200 kB): a fresh `vite build`, every .js asset gzipped (level 9) and summed;
  * - web UI first contentful paint (target < 1 s): the real headless agent's `--ui`, a fresh Chromium page per run,
  *   `performance.getEntriesByName('first-contentful-paint')`; median of N runs (first run reported apart: cold);

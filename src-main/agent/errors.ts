@@ -1,6 +1,6 @@
 /**
  * The agent's one error type. Every service method the UI calls throws an AgentError on failure; the IPC / web
- * bridge adapter (H6a) turns it into `Result<T>`'s `{ok:false, error:{code, message}}`, and the CLI prints the
+ * bridge adapter turns it into `Result<T>`'s `{ok:false, error:{code, message}}`, and the CLI prints the
  * message on stderr. Messages are written for the operator (what happened + what to do) and never hold a secret.
  */
 import type { ErrorCode } from '../../src-shared/errors.js';

@@ -1,8 +1,8 @@
 /**
  * Runtime settings for the long-running, mostly idle Node processes of Outpost: the headless agent (its launcher,
  * dist/agent/outpost-agent) and the embedded server child (the headless fork and Electron's utilityProcess). The
- * Electron main process keeps Electron's defaults (not measurable here). Issue 3 sets ≤ 80 MB for the agent and issue 6 ≤ 150 MB for agent
- * plus embedded server; both processes spend their lives waiting for a heartbeat timer or a rare request.
+ * Electron main process keeps Electron's defaults (not measurable here). The budgets are ≤ 80 MB for the agent and ≤ 150 MB for agent plus
+ * embedded server (BENCHMARKS.md); both processes spend their lives waiting for a heartbeat timer or a rare request.
  *
  * - `--max-semi-space-size=1`: V8 grows the young generation to 16 MB semi-spaces during start-up (module
  *   evaluation, schema and route compilation) and keeps them while the process idles. Capped at 1 MB.

@@ -54,7 +54,7 @@ function split(argv: string[]): { pre: string[]; name?: string; rest: string[] }
 }
 
 async function main(argv: string[]): Promise<number> {
-  // `--ui` is the web UI command spelled as a flag (issue 6): `--ui --port 0` ≡ `ui --port 0`.
+  // `--ui` is the web UI command spelled as a flag: `--ui --port 0` ≡ `ui --port 0`.
   const { pre, name, rest } = split(argv.filter((a) => a !== '--').map((a) => (a === '--ui' ? 'ui' : a)));
   const g = parseArgs({ args: pre, options: GLOBAL_OPTIONS, strict: true, allowPositionals: false }).values;
   if (g.help || !name) {

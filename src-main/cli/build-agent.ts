@@ -5,7 +5,7 @@
  * a launcher that runs node with the idle-process V8 flags.
  *
  * Why a bundle: one file instead of ~600 modules saves ~5 MB of RSS per process (module records and the source
- * V8 keeps for lazy compilation), which is what keeps the agent under issue 3's 80 MB. Kept external, and so
+ * V8 keeps for lazy compilation), which is what keeps the agent under its 80 MB budget. Kept external, and so
  * needed in node_modules next to dist/: the native modules (better-sqlite3, @napi-rs/keyring), systeminformation
  * (loaded by path on first use), optional native helpers of ws and pg, and electron.
  */
@@ -29,7 +29,7 @@ export const AGENT_BUNDLE_EXTERNAL = [
 
 /**
  * Keeps Node's bundled undici (the engine behind the global fetch/Request/FormData) out of the agent: loading it
- * costs ~13 MB of RSS (measured: bare node 39 → 52 MB), a sixth of issue 3's budget, for code the agent never runs
+ * costs ~13 MB of RSS (measured: bare node 39 → 52 MB), a sixth of the agent's 80 MB budget, for code the agent never runs
  * — its HTTP goes through axios's http adapter. Two places in axios touch those globals when they are evaluated:
  *  - lib/adapters/fetch.js probes `Request`/`Response` to build its fetch adapter. In Node axios always picks the
  *    http adapter (the agent never asks for `adapter: 'fetch'`), so the module is replaced by "fetch not

@@ -1,5 +1,5 @@
 /**
- * The renderer's view of the channel API: everything comes from src-shared's channel map (H6a), so the pages,
+ * The renderer's view of the channel API: everything comes from src-shared's channel map, so the pages,
  * the preload and the web bridge cannot drift apart. The renderer never imports src-main.
  */
 export type { Result } from '../../src-shared/result.js';

@@ -9,7 +9,7 @@ import { verifyPassword } from '../../src-main/server/auth/password.js';
 import { request } from '../helpers/server.js';
 
 /**
- * The server CLI contract of issue 2, against the real entry point in a child process:
+ * The server CLI contract (README, Standalone server), against the real entry point in a child process:
  * `node --import tsx src-main/cli/server.ts [--host] [--port] [--data-dir]`.
  */
 const ROOT = resolve(import.meta.dirname, '../..');

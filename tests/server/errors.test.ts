@@ -4,7 +4,7 @@ import { serverSql } from '../helpers/pg.js';
 import { startTestServer, type TestResponse, type TestServer } from '../helpers/server.js';
 
 /**
- * Cross-cutting error behaviour of the server (issue 2): every failure answers the error envelope with a catalogue
+ * Cross-cutting error behaviour of the server: every failure answers the error envelope with a catalogue
  * code, and nothing about the internals (stack frames, SQLite, SQL) ever reaches a client.
  */
 

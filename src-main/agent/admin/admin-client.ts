@@ -129,7 +129,7 @@ export class AdminClient {
 
   /**
    * One request to the embedded server; any HTTP status resolves (the caller maps it). Through axios like the
-   * rest of the agent (issue 3), not the global fetch: fetch would load Node's undici (~13 MB of RSS) into an
+   * rest of the agent, not the global fetch: fetch would load Node's undici (~13 MB of RSS) into an
    * agent that otherwise never needs it.
    */
   private async request(

@@ -19,7 +19,7 @@ let siNetwork: SiNetwork | null = null;
 
 /**
  * Only systeminformation's network module, loaded on first use: its index eagerly loads ~20 modules (CPU,
- * battery, Docker, printers…) we never call, ~1 MB of heap for the lifetime of the headless agent (issue 3).
+ * battery, Docker, printers…) we never call, ~1 MB of heap for the lifetime of the headless agent, whose idle memory has a budget (BENCHMARKS.md, agent).
  * Same function as `si.networkInterfaceDefault` (the index re-exports it from lib/network.js).
  */
 function siNet(): SiNetwork {

@@ -21,7 +21,7 @@ export async function verifyCertificate(token: string, publicKeyPem: string): Pr
   if (key.asymmetricKeyType !== 'ed25519') return { ok: false, reason: 'wrong_key' };
   let payloadBytes: Uint8Array;
   try {
-    // jose is loaded on first use: an agent without a license never needs it (memory of the idle agent, issue 3).
+    // jose is loaded on first use: an agent without a license never needs it (memory of the idle agent).
     const { compactVerify } = await import('jose');
     // Pinning the algorithm: a token claiming `none` or an HMAC alg is refused before any key use.
     const res = await compactVerify(token, key, { algorithms: ['EdDSA', 'Ed25519'] });

@@ -1,5 +1,5 @@
 /**
- * LicenseService: activation, deactivation and validation of this machine's license (issue 5).
+ * LicenseService: activation, deactivation and validation of this machine's license (seed 002).
  *
  * Validation is offline first (certificate signature against the key pinned in the secret store at activation,
  * this machine's fingerprint, expiry by the server's time as the agent knows it) at start and hourly, then online

@@ -113,7 +113,7 @@ export class RealtimeClient {
       return;
     }
     // ws is loaded on the first real connection: a station that is not logged in never needs it (memory of the
-    // idle agent, issue 3). Re-check afterwards: stop() or another connect may have happened meanwhile.
+    // idle agent). Re-check afterwards: stop() or another connect may have happened meanwhile.
     const { default: WebSocketImpl } = await import('ws');
     if (!this.running || this.ws) return;
     const ws = new WebSocketImpl(url, {

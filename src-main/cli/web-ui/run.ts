@@ -113,7 +113,7 @@ export async function runHeadless(opts: HeadlessOptions): Promise<Headless> {
     await server.stop();
     throw err;
   }
-  // The --ui mode counts as an open UI for the plugin heartbeat (issue 3).
+  // The --ui mode counts as an open UI for the plugin heartbeat.
   await api.invoke('ui.opened', {});
 
   let stopping: Promise<void> | undefined;

@@ -15,7 +15,7 @@ export const uiCommand: AgentCommand = {
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new Error(`invalid --port '${String(raw)}'`);
     // Loaded on demand: the bridge, the IPC schemas and the embedded-server wiring are dead weight (several MB
-    // of RSS) for every other agent command, the long-running `run` included (issue 3 memory target).
+    // of RSS) for every other agent command, the long-running `run` included (the agent's idle memory budget).
     const { runHeadless } = await import('./run.js');
     const app = await runHeadless({
       dataDir: ctx.globals.dataDir,

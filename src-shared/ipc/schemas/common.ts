@@ -11,7 +11,7 @@ export type Done = z.infer<typeof Done>;
 export const Timestamp = z.string().max(64);
 export const NullableTimestamp = Timestamp.nullable();
 
-/** Device key rule from issue 2 (3–64 of `[A-Za-z0-9._-]`). */
+/** Device key rule (3–64 of `[A-Za-z0-9._-]`). */
 export const DeviceKey = z
   .string()
   .trim()

@@ -1,7 +1,7 @@
 import type { AppliedResult, ApplyOp, BatchOutcome, CopyRecord, SyncRepo } from '../sync-repo.js';
 import type { Db, Migration } from './db.js';
 
-/** Migration 4 (H3, seed 001/003): clients + quotas, the exactly-once ops table, copies, tag writes, notifications. */
+/** Migration 4 (seeds 001 and 003): clients + quotas, the exactly-once ops table, copies, tag writes, notifications. */
 export const syncMigration: Migration = {
   version: 4,
   name: 'auth/clients/sync/notifications',
