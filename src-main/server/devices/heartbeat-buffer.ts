@@ -60,3 +60,19 @@ export function definedOnly(info: DeviceInfoFields): DeviceInfoFields {
   }
   return out;
 }
+
+/**
+ * What a read lays over the stored row while a flush is running: the batch being written (`inflight`) under what
+ * arrived since (`pending`), the newer entry's defined fields winning.
+ */
+export function peekUnwritten(
+  pending: HeartbeatBuffer,
+  inflight: Map<string, HeartbeatWrite> | undefined,
+  deviceKey: string,
+): HeartbeatWrite | undefined {
+  const newer = pending.peek(deviceKey);
+  const older = inflight?.get(deviceKey);
+  if (!older) return newer;
+  if (!newer) return older;
+  return { last_seen: newer.last_seen, info: { ...older.info, ...definedOnly(newer.info) } };
+}

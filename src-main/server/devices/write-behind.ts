@@ -1,5 +1,5 @@
 import type { HeartbeatWrite } from '../store/devices-repo.js';
-import { HeartbeatBuffer, definedOnly } from './heartbeat-buffer.js';
+import { HeartbeatBuffer, peekUnwritten } from './heartbeat-buffer.js';
 
 export type Entry = [deviceKey: string, hb: HeartbeatWrite];
 
@@ -51,11 +51,7 @@ export class WriteBehind {
 
   /** What reads must lay over the stored row: unwritten heartbeats, newest last. */
   peek(deviceKey: string): HeartbeatWrite | undefined {
-    const newer = this.pending.peek(deviceKey);
-    const older = this.inflight?.get(deviceKey);
-    if (!older) return newer;
-    if (!newer) return older;
-    return { last_seen: newer.last_seen, info: { ...older.info, ...definedOnly(newer.info) } };
+    return peekUnwritten(this.pending, this.inflight, deviceKey);
   }
 
   /** Writes everything now (explicit flush, close). Throws if the store does; the entries are kept then. */

@@ -1,4 +1,4 @@
-import { HeartbeatBuffer, definedOnly } from '../../devices/heartbeat-buffer.js';
+import { HeartbeatBuffer, peekUnwritten } from '../../devices/heartbeat-buffer.js';
 import type { HeartbeatWrite } from '../devices-repo.js';
 import type { Queryable } from './db.js';
 
@@ -91,11 +91,7 @@ export class HeartbeatFlusher {
   }
 
   peek(deviceKey: string): HeartbeatWrite | undefined {
-    const newer = this.pending.peek(deviceKey);
-    const older = this.inflight?.get(deviceKey);
-    if (!older) return newer;
-    if (!newer) return older;
-    return { last_seen: newer.last_seen, info: { ...older.info, ...definedOnly(newer.info) } };
+    return peekUnwritten(this.pending, this.inflight, deviceKey);
   }
 
   /** Writes everything recorded before the call (waits for a flush already running first). */
