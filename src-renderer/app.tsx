@@ -7,8 +7,8 @@ import { ApiProvider, useApi, useQuery } from './api/context.js';
 import type { OutpostApi } from './api/types.js';
 import { Badge } from './components/badge.js';
 import { ShellBanner } from './components/shell-banner.js';
+import { ThemeSwitch } from './components/theme-switch.js';
 import { deviceView } from './lib/device-state.js';
-import { describeForFeed } from './pages/station/event-feed.js';
 import { useEventLog } from './api/event-log.js';
 import { AdminPage } from './pages/admin.js';
 import { LicensePage } from './pages/license.js';
@@ -44,7 +44,7 @@ function Shell() {
   });
   const dv = device.data ? deviceView(device.data) : null;
   const adminOn = server.data?.running === true && server.data.admin_available;
-  useEventLog(describeForFeed); // start the live feed's buffer now, not at the first Station visit
+  useEventLog(); // start the live feed's buffer now, not at the first Station visit
 
   useEffect(() => {
     const onHash = () => setPage(pageFromHash());
@@ -66,7 +66,7 @@ function Shell() {
         Skip to content
       </a>
       <header className="topbar">
-        <h1>Outpost</h1>
+        <h1 className="brand">Outpost</h1>
         <span aria-live="polite" data-testid="header-device">
           {dv && (
             <>
@@ -80,6 +80,7 @@ function Shell() {
             (station.data.online ? <Badge tone="ok">Online</Badge> : <Badge tone="bad">Offline</Badge>)}
         </span>
         {adminOn && <Badge tone="neutral">Embedded server on</Badge>}
+        <ThemeSwitch />
       </header>
       <nav aria-label="Main" className="nav">
         <ul>

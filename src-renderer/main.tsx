@@ -2,7 +2,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createRendererApi } from './api/transport.js';
 import { App } from './app.js';
+import { applyTheme, readTheme } from './lib/theme.js';
 import './styles.css';
+
+// Before the first paint, so a dark-mode operator never sees a white flash.
+applyTheme(readTheme());
 
 const { api, kind } = createRendererApi();
 // Seed 000 plugin activity (the UI is open / closed). In Electron the window is the UI, so the renderer reports

@@ -3,12 +3,14 @@
  * while the operator moves between pages (the feed would otherwise restart empty on every visit).
  */
 import { useSyncExternalStore } from 'react';
+import { createEventDescriber } from '../lib/event-text.js';
 import { useApi } from './context.js';
 import type { AgentEvent, OutpostApi } from './types.js';
 
 export interface FeedEntry {
   id: number;
-  at: string;
+  /** When the event arrived (epoch ms), formatted where it is shown. */
+  at: number;
   text: string;
 }
 
@@ -22,7 +24,7 @@ const MAX = 50;
 const logs = new WeakMap<OutpostApi, Log>();
 let seq = 0;
 
-function logFor(api: OutpostApi, describe: (e: AgentEvent) => string | null): Log {
+function logFor(api: OutpostApi): Log {
   let log = logs.get(api);
   if (log) return log;
   const listeners = new Set<() => void>();
@@ -34,14 +36,12 @@ function logFor(api: OutpostApi, describe: (e: AgentEvent) => string | null): Lo
       return () => listeners.delete(cb);
     },
   };
-  api.onEvent((e) => {
+  const describe = createEventDescriber();
+  api.onEvent((e: AgentEvent) => {
     const text = describe(e);
     // Status events repeat while nothing changes: keep a line only when it says something new.
     if (text === null || created.entries[0]?.text === text) return;
-    created.entries = [{ id: ++seq, at: new Date().toLocaleTimeString(), text }, ...created.entries].slice(
-      0,
-      MAX,
-    );
+    created.entries = [{ id: ++seq, at: Date.now(), text }, ...created.entries].slice(0, MAX);
     for (const l of [...created.listeners]) l();
   });
   logs.set(api, created);
@@ -49,7 +49,7 @@ function logFor(api: OutpostApi, describe: (e: AgentEvent) => string | null): Lo
   return log;
 }
 
-export function useEventLog(describe: (e: AgentEvent) => string | null): FeedEntry[] {
-  const log = logFor(useApi(), describe);
+export function useEventLog(): FeedEntry[] {
+  const log = logFor(useApi());
   return useSyncExternalStore(log.subscribe, () => log.entries);
 }

@@ -1,10 +1,67 @@
-/** Small display helpers shared by the pages (dates, durations, error hints). */
+/**
+ * Small display helpers shared by the pages (dates, durations, error hints).
+ *
+ * Every time on screen goes through formatTime / formatClock: one time zone (the machine's local zone), one
+ * layout, whatever the source sent (ISO with any offset, epoch ms). Mixing the server's UTC strings with local
+ * clock times made a log line and the event beside it look an hour apart.
+ */
 
-export function formatTime(iso: string | number | null | undefined): string {
-  if (iso === null || iso === undefined || iso === '') return 'never';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleString();
+type TimeInput = string | number | Date | null | undefined;
+
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+const CLOCK = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+function toDate(value: TimeInput): Date | null {
+  if (value === null || value === undefined || value === '') return null;
+  const d = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** Date and time in the local zone ("2 Dec 2026, 13:45:07"); "never" for no value. */
+export function formatTime(value: TimeInput): string {
+  if (value === null || value === undefined || value === '') return 'never';
+  const d = toDate(value);
+  return d ? DATE_TIME.format(d) : String(value);
+}
+
+/** Time of day in the local zone ("13:45:07"), with the date in front when it is not today's. */
+export function formatClock(value: TimeInput, now: number = Date.now()): string {
+  const d = toDate(value);
+  if (!d) return value === null || value === undefined ? '' : String(value);
+  const today = new Date(now);
+  const sameDay =
+    d.getFullYear() === today.getFullYear() &&
+    d.getMonth() === today.getMonth() &&
+    d.getDate() === today.getDate();
+  return sameDay ? CLOCK.format(d) : DATE_TIME.format(d);
+}
+
+/** The zone every time is shown in, for a label ("Europe/Berlin, UTC+01:00"). */
+export function localZoneLabel(at: number = Date.now()): string {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const offset = -new Date(at).getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const hhmm = `${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${zone}, UTC${sign}${hhmm}`;
+}
+
+/** ISO form for a `<time dateTime>` attribute, or undefined when the value is not a time. */
+export function machineTime(value: TimeInput): string | undefined {
+  return toDate(value)?.toISOString();
 }
 
 /** "3 d 4 h", "12 min 5 s": a countdown readable at a glance. */

@@ -306,23 +306,34 @@ describe('live event feed', () => {
     },
   });
 
-  it('shows realtime events and summarised status changes, dropping repeats of the same status', async () => {
+  it('shows realtime events and status changes as sentences, dropping repeats of the same status', async () => {
     const fake = fakeApi();
     renderStation(fake);
     await screen.findByText('No events yet.');
     act(() => {
       fake.emit(status(1));
       fake.emit(status(1));
-      fake.emit({ type: 'realtime', data: { event: 'quota_updated', data: { client_id: 1, remaining: 9 } } });
+      fake.emit({
+        type: 'realtime',
+        data: { event: 'quota_updated', data: { client_id: 1, name: 'Acme', remaining: 9, total: 10 } },
+      });
+      fake.emit({
+        type: 'realtime',
+        data: { event: 'copy_completed', data: { count: 1, copies: [{ id: 1, client_id: 1, uid: '04A1' }] } },
+      });
       fake.emit(status(2));
     });
     const feed = await screen.findByRole('log');
     const lines = within(feed)
       .getAllByRole('listitem')
       .map((li) => li.textContent ?? '');
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toContain('Station offline: 2 pending, 0 failed');
-    expect(lines[1]).toContain('quota_updated {"client_id":1,"remaining":9}');
-    expect(lines[2]).toContain('Station offline: 1 pending, 0 failed');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toContain('Station offline: 2 copies waiting, 0 failed');
+    expect(lines[1]).toContain('Copy completed for Acme (9 left)');
+    expect(lines[2]).toContain('Quota for Acme: 9 of 10 copies left');
+    expect(lines[3]).toContain('Station offline: 1 copy waiting, 0 failed');
+    // Each line starts with its local time of day; no JSON anywhere.
+    for (const line of lines) expect(line).toMatch(/^\d{2}:\d{2}:\d{2} /);
+    expect(feed.textContent).not.toMatch(/[{}"]/);
   });
 });

@@ -4,6 +4,7 @@
  * hidden) make it readable without the picture.
  */
 import type { AdminStats } from '../../api/types.js';
+import { formatClock } from '../../lib/format.js';
 
 const W = 600;
 const H = 200;
@@ -72,7 +73,7 @@ export function ActivityChart({ stats }: { stats: AdminStats }) {
             height={PAD.t + ih - yHb(p.heartbeats)}
             className="bar-hb"
           >
-            <title>{`${new Date(p.minute).toLocaleTimeString()}: ${p.heartbeats} heartbeats, ${p.online ?? '?'} online`}</title>
+            <title>{`${formatClock(p.minute)}: ${p.heartbeats} heartbeats, ${p.online ?? '?'} online`}</title>
           </rect>
         ))}
         {line && <polyline points={line} className="line-online" fill="none" />}

@@ -10,6 +10,8 @@ import { Busy } from '../../components/busy.js';
 import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { ErrorMessage } from '../../components/error-message.js';
 import { formatTime } from '../../lib/format.js';
+import { DataTable } from '../../components/data-table.js';
+import { CopyValue } from '../../components/copy-value.js';
 
 export function TokenOnce({ token, onDone }: { token: DeviceToken; onDone: () => void }) {
   return (
@@ -96,7 +98,7 @@ export function AdminDevices() {
       <ErrorMessage error={revokeState.error} title="Device not revoked" />
       <ErrorMessage error={list.error} title="Could not list devices" />
       {devices.length > 0 && (
-        <table className="table">
+        <DataTable>
           <caption className="sr-only">Devices</caption>
           <thead>
             <tr>
@@ -110,8 +112,8 @@ export function AdminDevices() {
           <tbody>
             {devices.map((d) => (
               <tr key={d.device_key} data-testid={`device-row-${d.device_key}`}>
-                <td className="break">
-                  <code>{d.device_key}</code>
+                <td>
+                  <CopyValue value={d.device_key} what="device key" />
                 </td>
                 <td>
                   {d.revoked ? (
@@ -140,7 +142,7 @@ export function AdminDevices() {
               </tr>
             ))}
           </tbody>
-        </table>
+        </DataTable>
       )}
       <ConfirmDialog
         open={revoking !== null}

@@ -6,6 +6,8 @@ import { Busy } from '../../components/busy.js';
 import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { ErrorMessage } from '../../components/error-message.js';
 import { formatTime } from '../../lib/format.js';
+import { DataTable } from '../../components/data-table.js';
+import { CopyValue } from '../../components/copy-value.js';
 
 const STATUSES = ['generated', 'activated', 'active', 'expired', 'revoked'] as const;
 type Status = (typeof STATUSES)[number];
@@ -117,7 +119,7 @@ export function AdminLicenses() {
       {list.loading && !list.data && <Busy label="Loading licenses" />}
       {list.data && licenses.length === 0 && <p className="muted">No licenses match.</p>}
       {licenses.length > 0 && (
-        <table className="table">
+        <DataTable>
           <caption className="sr-only">Licenses</caption>
           <thead>
             <tr>
@@ -133,8 +135,8 @@ export function AdminLicenses() {
           <tbody>
             {licenses.map((l) => (
               <tr key={l.id}>
-                <td className="break">
-                  <code>{l.license_key}</code>
+                <td>
+                  <CopyValue value={l.license_key} what="license key" />
                 </td>
                 <td>
                   <Badge
@@ -168,7 +170,7 @@ export function AdminLicenses() {
               </tr>
             ))}
           </tbody>
-        </table>
+        </DataTable>
       )}
       {pg && pg.totalPages > 1 && (
         <nav className="row" aria-label="License pages">

@@ -4,6 +4,7 @@ import { useAction, useAgentEvents, useApi, useQuery } from '../../api/context.j
 import type { LogLevel, LogLine } from '../../api/types.js';
 import { Busy } from '../../components/busy.js';
 import { ErrorMessage } from '../../components/error-message.js';
+import { formatClock, localZoneLabel } from '../../lib/format.js';
 
 const LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const MAX_LINES = 500;
@@ -79,14 +80,15 @@ export function LogViewer() {
         <pre className="logs" tabIndex={0} aria-label={`Last ${lines.length} log lines`}>
           {lines.map((l, i) => (
             <span key={i} className={`log-${l.level}`}>
-              {l.time} {l.level.toUpperCase().padEnd(5)} {l.name ? `[${l.name}] ` : ''}
+              {formatClock(l.time)} {l.level.toUpperCase().padEnd(5)} {l.name ? `[${l.name}] ` : ''}
               {l.msg}
               {'\n'}
             </span>
           ))}
         </pre>
       )}
-      {tail.data?.file && <p className="muted">File: {tail.data.file}</p>}
+      {tail.data?.file && <p className="muted break">File: {tail.data.file}</p>}
+      <p className="muted">Times are local ({localZoneLabel()}).</p>
     </div>
   );
 }

@@ -8,6 +8,8 @@ import type { ProfileInput, ProfileView, SettingsView } from '../../api/types.js
 import { Badge } from '../../components/badge.js';
 import { Busy } from '../../components/busy.js';
 import { ErrorMessage } from '../../components/error-message.js';
+import { DataTable } from '../../components/data-table.js';
+import { CopyValue } from '../../components/copy-value.js';
 
 const EMPTY: ProfileInput = {
   name: '',
@@ -119,7 +121,7 @@ export function ProfilesSection() {
         </p>
       )}
       {s && (
-        <table className="table">
+        <DataTable>
           <caption className="sr-only">Profiles</caption>
           <thead>
             <tr>
@@ -137,7 +139,9 @@ export function ProfilesSection() {
                 <td>
                   {p.name} {p.name === s.active && <Badge tone="ok">active</Badge>}
                 </td>
-                <td className="break">{p.base_url}</td>
+                <td>
+                  <CopyValue value={p.base_url} what="base URL" />
+                </td>
                 <td>
                   {p.timeout} s / {p.retries}
                 </td>
@@ -168,7 +172,7 @@ export function ProfilesSection() {
               </tr>
             ))}
           </tbody>
-        </table>
+        </DataTable>
       )}
       {!editing && (
         <button type="button" onClick={() => setEditing({ original: null, value: { ...EMPTY } })}>

@@ -11,6 +11,7 @@ import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { ErrorMessage } from '../../components/error-message.js';
 import { formatTime } from '../../lib/format.js';
 import { clientName, reasonInWords } from '../../lib/op-reasons.js';
+import { DataTable } from '../../components/data-table.js';
 
 interface Dismissed {
   uuid: string;
@@ -97,7 +98,7 @@ export function QueuePanel(props: {
         </ul>
       )}
       {failed.length > 0 && (
-        <table className="table">
+        <DataTable>
           <caption>Failed operations</caption>
           <thead>
             <tr>
@@ -136,7 +137,7 @@ export function QueuePanel(props: {
               </tr>
             ))}
           </tbody>
-        </table>
+        </DataTable>
       )}
       <ConfirmDialog
         open={confirming !== null}
