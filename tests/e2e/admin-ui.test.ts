@@ -14,6 +14,7 @@ import {
   type Browser,
 } from './lib/browser.js';
 import { freePort } from './lib/free-port.js';
+import { captureLooks } from './lib/looks.js';
 
 const skip = browserSkipReason();
 
@@ -100,5 +101,7 @@ describe.skipIf(skip !== null)('admin console of the embedded server', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await row.filter({ hasText: 'revoked' }).waitFor();
     await screenshot(page, 'admin-licenses');
+    // Devices, clients and licenses all listed: the page with the most tables, in both schemes and widths.
+    await captureLooks(page, 'admin');
   });
 });

@@ -19,7 +19,8 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
+/** Where the browser tests leave their screenshots for a reviewer (git-ignored; OUTPOST_SCREENSHOT_DIR moves it). */
+export const SCREENSHOT_DIR = process.env.OUTPOST_SCREENSHOT_DIR ?? join(process.cwd(), 'screenshots');
 
 /** Why the browser tests cannot run here, or null. Under CI the caller must fail instead of skipping. */
 export function browserSkipReason(): string | null {
