@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { opKey, type ApplyOp } from '../../src-main/server/store/sync-repo.js';
 import type { Store } from '../../src-main/server/store/store.js';
@@ -131,9 +132,9 @@ describe.each(STORE_KINDS)('store atomicity across instances (%s)', (kind) => {
   });
 
   it('op idempotency: one batch replayed on 3 instances at once is applied once', async () => {
-    // READ COMMITTED is enough: UNIQUE (device_id, op_key) with INSERT … ON CONFLICT DO NOTHING. A second insert
-    // of the same key waits for the first transaction; if it commits, the insert does nothing and the batch runs
-    // again (it then reads the stored result); copies also queue on the client's row lock first.
+    // READ COMMITTED is enough: UNIQUE (device_id, op_key). A second insert of the same key waits for the first
+    // transaction; if it commits, the insert fails with a unique violation, nothing of that batch is applied and
+    // it runs again (it then reads the stored result); copies also queue on the client's row lock first.
     await open(3);
     const c = await stores[0]!.clients.create('Replay', 50);
     const d = 'station-r';
@@ -150,8 +151,8 @@ describe.each(STORE_KINDS)('store atomicity across instances (%s)', (kind) => {
   });
 
   it('op idempotency: tag writes only (no client row to queue on) replayed on 3 instances at once', async () => {
-    // No row lock orders these batches: the loser's INSERT … ON CONFLICT DO NOTHING stores fewer rows than it
-    // expected, so its transaction is rolled back and run again, and then answers every op as a duplicate.
+    // No row lock orders these batches: the loser's INSERT waits for the winner's commit and then hits the unique
+    // index, so its transaction is rolled back and run again, and then answers every op as a duplicate.
     await open(3);
     const ops = Array.from({ length: 50 }, () => writeOp('station-w'));
     const by = { deviceId: 'station-w', userId: 1, now: new Date().toISOString() };
@@ -185,6 +186,118 @@ describe.each(STORE_KINDS)('store atomicity across instances (%s)', (kind) => {
     expect([a.results[0]!.duplicate, b.results[0]!.duplicate]).toEqual([false, false]);
     expect((await stores[0]!.clients.get(c.id))!.remaining).toBe(3);
   });
+
+  it('overlapping batches of one device on 2 instances at once: each op counted once, quota exact, never below 0', async () => {
+    // READ COMMITTED is enough. Batches with copies lock the client's row first, before any op is read, so they
+    // are ordered; the ops a batch finds stored are answered as replays, without quota.
+    // Tag-write-only batches take no lock at all: a batch that meets a write stored after it looked is rolled
+    // back whole and run again, so nothing is counted twice there either.
+    await open(2);
+    const quota = 30;
+    const c = await stores[0]!.clients.create('Overlap', quota);
+    const d = 'station-o';
+    const ops: ApplyOp[] = Array.from({ length: 60 }, (_, i) => (i % 6 === 5 ? writeOp(d) : copyOp(c.id, d)));
+    const copies = ops.filter((o) => o.type === 'copy').length;
+    // 8 windows of 24 ops, 8 apart: every op is in 2-3 batches; odd windows reversed, so the same ops arrive in
+    // different orders in the batches that race for them.
+    const windows = Array.from({ length: 8 }, (_, w) => {
+      const win = ops.slice(w * 8, w * 8 + 24);
+      return w % 2 === 1 ? [...win].reverse() : win;
+    });
+    // Plus tag-write-only batches, which take no client lock: they race the windows for the same writes.
+    const writes = ops.filter((o) => o.type === 'write');
+    windows.push(writes, [...writes].reverse(), writes, [...writes].reverse());
+    const by = { deviceId: d, userId: 1, now: new Date().toISOString() };
+    const outcomes = await Promise.all(windows.map((win, w) => stores[w % 2]!.sync.applyBatch(by, win)));
+
+    const answers = new Map<string, { status: string; error: string | null; fresh: number }>();
+    outcomes.forEach((o, w) =>
+      o.results.forEach((r, i) => {
+        const key = windows[w]![i]!.key;
+        const a = answers.get(key) ?? { status: r.status, error: r.error, fresh: 0 };
+        // A replay answers the first stored result, whichever instance stored it.
+        expect({ status: r.status, error: r.error }).toEqual({ status: a.status, error: a.error });
+        if (!r.duplicate) a.fresh++;
+        answers.set(key, a);
+      }),
+    );
+    expect(answers.size).toBe(ops.length);
+    for (const a of answers.values()) expect(a.fresh).toBe(1);
+    const copyAnswers = ops.filter((o) => o.type === 'copy').map((o) => answers.get(o.key)!);
+    expect(copyAnswers.filter((a) => a.status === 'synced')).toHaveLength(quota);
+    expect(copyAnswers.filter((a) => a.error === 'QUOTA_EXCEEDED')).toHaveLength(copies - quota);
+    for (const o of outcomes)
+      for (const ch of o.changedClients) expect(ch.remaining).toBeGreaterThanOrEqual(0);
+    expect(await stores[1]!.clients.get(c.id)).toMatchObject({ remaining: 0, used: quota });
+    expect((await stores[0]!.sync.listCopies({ deviceId: d, limit: 100 })).total).toBe(quota);
+
+    // One more batch mixing stored ops with new ones, after quota is added: the stored ones keep their first
+    // result (even a QUOTA_EXCEEDED one) and take nothing; only the new copies are counted.
+    await stores[0]!.clients.addRemaining(c.id, 5);
+    const fresh = [copyOp(c.id, d), writeOp(d), copyOp(c.id, d)];
+    const mixed = [ops[0]!, fresh[0]!, ops[59]!, fresh[1]!, ops[58]!, fresh[2]!, fresh[0]!];
+    const out = await stores[1]!.sync.applyBatch(by, mixed);
+    expect(out.results.map((r) => r.duplicate)).toEqual([true, false, true, false, true, false, true]);
+    expect(out.results[2]).toMatchObject({ status: answers.get(ops[59]!.key)!.status });
+    expect(out.results[4]).toMatchObject({ status: answers.get(ops[58]!.key)!.status });
+    expect(out.changedClients).toEqual([{ id: c.id, name: 'Overlap', remaining: 3, used: quota + 2 }]);
+    expect(await stores[0]!.clients.get(c.id)).toMatchObject({ remaining: 3, used: quota + 2 });
+  });
+
+  // PostgreSQL only: the interleaving is forced with two raw transactions, which SQLite's single writer cannot have.
+  if (kind === 'postgres')
+    it('an op stored by another transaction after the replay lookup makes the batch run again: not lost, not doubled', async () => {
+      // The batch [x, y] first meets x, held by transaction A: it waits, A commits, the unique index rejects x
+      // and the batch is decided again with a lookup of stored ops, which sees x but not y (B has not
+      // committed). Its insert of y then waits for B; B commits; that unique violation leaves the store's
+      // statement with nothing applied, and the store runs the batch again, which answers both as replays.
+      await open(1);
+      const d = 'station-race';
+      const [x, y] = [writeOp(d), writeOp(d)];
+      const a = new pg.Client({ connectionString: fleet.url });
+      const b = new pg.Client({ connectionString: fleet.url });
+      const watch = new pg.Client({ connectionString: fleet.url });
+      await Promise.all([a.connect(), b.connect(), watch.connect()]);
+      try {
+        const hold = async (c: pg.Client, op: ApplyOp) => {
+          await c.query('BEGIN');
+          await c.query(
+            `INSERT INTO sync_ops (device_id, op_key, user_id, op_id, uuid, type, status, payload, created_at)
+             VALUES ($1, $2, 1, $3, $4, 'write', 'synced', '{"x":1}', now())`,
+            [d, op.key, op.opId, op.uuid],
+          );
+          return (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        };
+        const [pidA, pidB] = [await hold(a, x), await hold(b, y)];
+        /** Resolves once some backend waits for `holder`'s transaction. */
+        const waitedOn = async (holder: number) => {
+          for (let i = 0; i < 1000; i++) {
+            const r = await watch.query(
+              'SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)) LIMIT 1',
+              [holder],
+            );
+            if (r.rowCount) return;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          throw new Error(`nothing waited for backend ${holder}`);
+        };
+        const by = { deviceId: d, userId: 1, now: new Date().toISOString() };
+        const pushing = stores[0]!.sync.applyBatch(by, [x, y]);
+        await waitedOn(pidA);
+        await a.query('COMMIT');
+        await waitedOn(pidB);
+        await b.query('COMMIT');
+        const out = await pushing;
+        expect(out.results).toEqual([
+          { status: 'synced', error: null, duplicate: true },
+          { status: 'synced', error: null, duplicate: true },
+        ]);
+        const rows = await watch.query('SELECT count(*)::int AS n FROM sync_ops WHERE device_id = $1', [d]);
+        expect(rows.rows[0].n).toBe(2);
+      } finally {
+        await Promise.all([a.end(), b.end(), watch.end()]);
+      }
+    });
 
   it('station binding: two users claiming one device id at once on two instances get one owner', async () => {
     // READ COMMITTED is enough: the loser's INSERT … ON CONFLICT DO NOTHING waits for the winner's commit; its

@@ -1,114 +1,83 @@
-import type { AppliedResult, ApplyOp, BatchOutcome, CopyRecord, SyncRepo } from '../sync-repo.js';
+import type { AppliedResult, BatchOutcome, CopyRecord, SyncRepo } from '../sync-repo.js';
 import type { PgDb } from './db.js';
 
-/** Signals `db.tx` to run the batch again (an op of it was stored by a concurrent batch meanwhile). */
-class ConcurrentReplay extends Error {
-  readonly code = '40001';
-}
+/**
+ * Errors after which the batch runs again, having applied nothing: a concurrent batch stored one of its ops
+ * after the function looked (23505 from UNIQUE (device_id, op_key); the next run answers that op as a replay),
+ * or a deadlock or serialization failure was broken in another transaction's favour.
+ */
+const RETRYABLE = new Set(['23505', '40001', '40P01']);
+const ATTEMPTS = 5;
 
-type Stored = { op_key: string; status: 'synced' | 'failed'; error: AppliedResult['error'] };
+const APPLY = `SELECT codes, changed FROM outpost_sync_apply($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+/** One result per code character (see migration 007); upper case is a replay of a stored result. */
+const RESULTS: Record<string, AppliedResult> = {
+  s: { status: 'synced', error: null, duplicate: false },
+  q: { status: 'failed', error: 'QUOTA_EXCEEDED', duplicate: false },
+  n: { status: 'failed', error: 'CLIENT_NOT_FOUND', duplicate: false },
+  f: { status: 'failed', error: null, duplicate: false },
+  S: { status: 'synced', error: null, duplicate: true },
+  Q: { status: 'failed', error: 'QUOTA_EXCEEDED', duplicate: true },
+  N: { status: 'failed', error: 'CLIENT_NOT_FOUND', duplicate: true },
+  F: { status: 'failed', error: null, duplicate: true },
+};
+
+type ApplyRow = { codes: string | null; changed: BatchOutcome['changedClients'] | null };
+
+const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code;
 
 /**
- * One batch, one READ COMMITTED transaction, a handful of statements whatever its size:
- * 1. `SELECT … FOR UPDATE` the clients the batch copies for, in id order (so two batches never deadlock on them).
- *    Every other batch or quota change for those clients, on any instance, now waits for this commit, so
- *    counting their remaining quota in memory is exact.
- * 2. Read which ops are stored already (replays answer their first result and apply nothing).
- * 3. Insert the new ops in one statement (`INSERT … SELECT FROM unnest … ON CONFLICT (device_id, op_key) DO
- *    NOTHING`). If a concurrent batch without those clients stored one of them between 2 and 3, fewer rows come
- *    back: the transaction is rolled back and run again, and then sees that op as a replay.
- * 4. One conditional UPDATE per client (`remaining >= n`), backed by CHECK (remaining >= 0).
+ * A batch is one call of `outpost_sync_apply` (migration 007, which explains the locking): one autocommit
+ * statement, so one round trip and one commit whatever the batch size, at READ COMMITTED. The clients' row
+ * locks make the quota exact across instances; UNIQUE (device_id, op_key) makes each op stored and counted
+ * once. Per op, JS only lays the ops out as column arrays and maps one result character back.
  */
 export function pgSync(db: PgDb): SyncRepo {
   return {
-    applyBatch(by, ops) {
-      return db.tx(async (q): Promise<BatchOutcome> => {
-        const clientIds = [
-          ...new Set(ops.filter((o) => o.type === 'copy').map((o) => (o as { clientId: number }).clientId)),
-        ].sort((a, b) => a - b);
-        const left = new Map<number, number | null>(clientIds.map((id) => [id, null]));
-        if (clientIds.length > 0) {
-          const rows = await q.query<{ id: number; remaining: number }>(
-            'SELECT id, remaining FROM clients WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
-            [clientIds],
-          );
-          for (const r of rows) left.set(r.id, r.remaining);
+    async applyBatch(by, ops) {
+      if (ops.length === 0) return { results: [], changedClients: [] };
+      const n = ops.length;
+      const keys: string[] = new Array(n);
+      const opIds: string[] = new Array(n);
+      const uuids: (string | null)[] = new Array(n);
+      const clients: (number | null)[] = new Array(n);
+      const uids: (string | null)[] = new Array(n);
+      const payloads: (string | null)[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const op = ops[i]!;
+        keys[i] = op.key;
+        opIds[i] = op.opId;
+        uuids[i] = op.uuid;
+        if (op.type === 'copy') {
+          clients[i] = op.clientId;
+          uids[i] = op.uid;
+          payloads[i] = null;
+        } else {
+          clients[i] = null;
+          uids[i] = null;
+          payloads[i] = op.payload;
         }
-        const keys = [...new Set(ops.map((o) => o.key))];
-        const stored = new Map<string, Stored>();
-        for (const s of await q.query<Stored>(
-          'SELECT op_key, status, error FROM sync_ops WHERE device_id = $1 AND op_key = ANY($2::text[])',
-          [by.deviceId, keys],
-        ))
-          stored.set(s.op_key, s);
-
-        const results: AppliedResult[] = new Array(ops.length);
-        const fresh: { op: ApplyOp; status: 'synced' | 'failed'; error: AppliedResult['error'] }[] = [];
-        const taken = new Map<number, number>();
-        for (let i = 0; i < ops.length; i++) {
-          const op = ops[i]!;
-          const prev = stored.get(op.key);
-          if (prev) {
-            results[i] = { status: prev.status, error: prev.error, duplicate: true };
-            continue;
-          }
-          let status: 'synced' | 'failed' = 'synced';
-          let error: AppliedResult['error'] = null;
-          if (op.type === 'copy') {
-            const r = left.get(op.clientId) ?? null;
-            if (r === null) [status, error] = ['failed', 'CLIENT_NOT_FOUND'];
-            else if (r <= 0) [status, error] = ['failed', 'QUOTA_EXCEEDED'];
-            else {
-              left.set(op.clientId, r - 1);
-              taken.set(op.clientId, (taken.get(op.clientId) ?? 0) + 1);
-            }
-          }
-          // A key repeated later in the same batch is a replay of this op.
-          stored.set(op.key, { op_key: op.key, status, error });
-          fresh.push({ op, status, error });
-          results[i] = { status, error, duplicate: false };
+      }
+      const args = [by.deviceId, by.userId, by.now, keys, opIds, uuids, clients, uids, payloads];
+      for (let attempt = 1; ; attempt++) {
+        let row: ApplyRow;
+        try {
+          row = (await db.query<ApplyRow>(APPLY, args, 'outpost_sync_apply'))[0]!;
+        } catch (err) {
+          if (attempt < ATTEMPTS && RETRYABLE.has(codeOf(err) as string)) continue;
+          throw err;
         }
-
-        if (fresh.length > 0) {
-          const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
-          for (const { op, status, error } of fresh) {
-            const copy = op.type === 'copy';
-            cols[0]!.push(op.key);
-            cols[1]!.push(op.opId);
-            cols[2]!.push(op.uuid);
-            cols[3]!.push(op.type);
-            cols[4]!.push(status);
-            cols[5]!.push(error);
-            cols[6]!.push(copy ? op.clientId : null);
-            cols[7]!.push(copy ? op.uid : null);
-            cols[8]!.push(copy ? null : op.payload);
-          }
-          const inserted = await q.query(
-            `INSERT INTO sync_ops (device_id, user_id, created_at, op_key, op_id, uuid, type, status, error,
-               client_id, uid, payload)
-             SELECT $1::text, $2::bigint, $3::timestamptz, o.k, o.i, o.u, o.t, o.s, o.e, o.c, o.d, o.p
-             FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-               $9::text[], $10::bigint[], $11::text[], $12::text[]) WITH ORDINALITY AS o(k, i, u, t, s, e, c, d, p, n)
-             ORDER BY n
-             ON CONFLICT (device_id, op_key) DO NOTHING RETURNING 1`,
-            [by.deviceId, by.userId, by.now, ...cols.slice(0, 9)],
-            'outpost_sync_insert',
-          );
-          if (inserted.length !== fresh.length) throw new ConcurrentReplay('op stored by a concurrent batch');
+        const codes = row.codes ?? '';
+        if (codes.length !== n) throw new Error(`sync apply answered ${codes.length} results for ${n} ops`);
+        const results: AppliedResult[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const r = RESULTS[codes[i]!];
+          if (!r) throw new Error(`sync apply answered an unknown result code '${codes[i]}'`);
+          results[i] = { ...r };
         }
-
-        const changedClients: BatchOutcome['changedClients'] = [];
-        for (const [id, n] of taken) {
-          const rows = await q.query<BatchOutcome['changedClients'][number]>(
-            `UPDATE clients SET remaining = remaining - $1, used = used + $1, updated_at = $2
-             WHERE id = $3 AND remaining >= $1 RETURNING id, name, remaining, used`,
-            [n, by.now, id],
-          );
-          if (rows.length !== 1) throw new Error(`quota of client ${id} changed mid-batch`);
-          changedClients.push(rows[0]!);
-        }
-        return { results, changedClients };
-      });
+        return { results, changedClients: row.changed ?? [] };
+      }
     },
     async listCopies(q) {
       const where: string[] = [];
