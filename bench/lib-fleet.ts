@@ -54,7 +54,13 @@ export function startInstance(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [...(opts.nodeArgs ?? []), '--import', 'tsx', join(here, 'lib-fleet-server.ts')],
+      [
+        // e.g. OUTPOST_BENCH_NODE_ARGS=--cpu-prof to profile the instances under load
+        ...(opts.nodeArgs ?? (process.env.OUTPOST_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)),
+        '--import',
+        'tsx',
+        join(here, 'lib-fleet-server.ts'),
+      ],
       {
         cwd: root,
         env: fleetEnv({
