@@ -8,6 +8,7 @@
  * N). In the same run, a bare node:http server in a child process answering a constant JSON under the same load
  * gives the ceiling of this machine; the ratio is the figure to compare across machines.
  * Target: ≥ 17,000 heartbeats/s (1 M devices at 60 s intervals) and ratio ≥ 0.6.
+ * `--store postgres --instances 1,3` runs bench/fleet.ts (instances behind nginx) instead.
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,6 +48,8 @@ const { values } = parseArgs({
     // sqlite: the server against bare node:http; postgres: the SQLite- and the PostgreSQL-backed server side by side
     store: { type: 'string', default: 'sqlite' },
     rounds: { type: 'string', default: '1' },
+    // e.g. 1,3: N PostgreSQL-backed instances behind nginx instead (bench/fleet.ts, which reads the same arguments)
+    instances: { type: 'string' },
   },
   strict: true,
 });
@@ -555,4 +558,5 @@ server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:'
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-await (values.store === 'postgres' ? mainPostgres() : main());
+if (values.instances !== undefined) await import('./fleet.js');
+else await (values.store === 'postgres' ? mainPostgres() : main());
