@@ -76,9 +76,9 @@ describe('npm run agent -- login / copy / sync / queue', () => {
 
     const queue = await agent(['queue', '--json']);
     expect(JSON.parse(queue.stdout)).toMatchObject({
-      pending: 0,
-      synced: 1,
-      failed: 0,
+      counts: { pending: 0, synced: 1, failed: 0 },
+      failed: [],
+      pending: [],
       auth: 'logged_in',
       quotas: [{ client_id: clientId, remaining: 1 }],
     });

@@ -20,7 +20,6 @@ export const SECRET_ACCOUNTS = {
   jwt: 'jwt',
   /** The license server's public key pinned at activation, and what the agent last wrote to license.json. */
   licensePin: 'license_pin',
-  profileToken: (profile: string) => `profile_token:${profile}`,
 } as const;
 
 export { SecretStoreCorruptError, SecretStoreUnavailableError } from './errors.js';
