@@ -67,8 +67,8 @@ describe('npm run agent -- login / copy / sync / queue', () => {
     expect(copy.stdout).toMatch(/Recorded copy .* of 04AB12CD34EF56 .* 1 left/);
 
     const bad = await agent(['copy', '--client', String(clientId), '--uid', '04AB12CD34']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('4, 7 or 10 bytes');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--uid: UID must be 4, 7 or 10 bytes');
 
     const sync = await agent(['sync']);
     expect(sync.stdout).toContain('Synced: 1 accepted');
