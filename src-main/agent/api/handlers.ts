@@ -146,9 +146,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     // Reference-counted: several windows / browser tabs may be open; the plugin heartbeat runs while any is.
     'ui.opened': () => {
       if (uiOpen++ === 0) {
-        Promise.resolve(agent.device.startPluginHeartbeat()).catch((err: unknown) =>
-          log.warn({ err: describeError(err) }, 'plugin heartbeat did not start'),
-        );
+        agent.device
+          .startPluginHeartbeat()
+          .catch((err: unknown) => log.warn({ err: describeError(err) }, 'plugin heartbeat did not start'));
       }
       return { done: true as const };
     },
