@@ -205,7 +205,7 @@ async function drainTo(label: string, extraArgs: string[], db?: BenchDb) {
     const ms = performance.now() - t0;
     const serverCpu = procCpuSeconds(server!.pid!)! - serverCpu0;
     const pgCpu = await backends?.stop();
-    const q = svc.queue();
+    const q = svc.queue().counts;
     await svc.stop();
     if (q.pending !== 0 || report.synced !== OPS)
       throw new Error(`drain incomplete: ${JSON.stringify({ q, report })}`);
@@ -303,7 +303,7 @@ if (values.store === 'postgres') {
     const cpu = process.cpuUsage(cpu0);
     // Station-side CPU (this process) vs wall time: the rest is the server and the wire.
     const stationCpuMs = (cpu.user + cpu.system) / 1000;
-    const q = svc.queue();
+    const q = svc.queue().counts;
     if (q.pending !== 0 || report.synced !== OPS)
       throw new Error(`drain incomplete: ${JSON.stringify({ q, report })}`);
     const e2eRate = (OPS / e2eMs) * 1000;

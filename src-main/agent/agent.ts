@@ -2,8 +2,6 @@
  * The agent's composition root. Order matters and is fixed: data dir → logging → settings → secrets → events →
  * services. Nothing here talks to the network until start(). The Electron shell (main.ts) and the headless CLI
  * both build the agent through createAgent, so there is one wiring for both.
- *
- * H4 (station) and H5 (license) add their service below with a few lines each (marked).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -51,6 +49,9 @@ export interface Agent {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The agent's services without its lifecycle: what the UI adapter and the embedded-server control use. */
+export type AgentServices = Omit<Agent, 'start' | 'stop'>;
 
 export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const dataDir = resolve(opts.dataDir);

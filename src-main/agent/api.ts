@@ -18,15 +18,13 @@ import {
 import type { Result } from '../../src-shared/result.js';
 import type { AdminClient } from './admin/admin-client.js';
 import type { ServerController } from './admin/embedded-server.js';
-import type { AgentLike } from './api/agent-like.js';
+import type { AgentServices } from './agent.js';
 import { createHandlers, type AppInfoBase, type Handlers } from './api/handlers.js';
-import * as map from './api/mappers.js';
 import { findSecretKey, withoutSecrets } from './api/secret-guard.js';
 import { describeError, isAgentError } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { createLogger } from './logging/logger.js';
 
-export type { AgentLike } from './api/agent-like.js';
 export type { AppInfoBase } from './api/handlers.js';
 
 const log = createLogger('api');
@@ -34,7 +32,7 @@ const log = createLogger('api');
 export const INTERNAL_MESSAGE = 'Something went wrong inside the agent: the details are in the log';
 
 export interface AgentApiOptions {
-  agent: AgentLike;
+  agent: AgentServices;
   app: AppInfoBase;
   server?: ServerController;
   admin?: AdminClient;
@@ -102,25 +100,16 @@ export function createAgentApi(opts: AgentApiOptions): AgentApi {
     return { ok: true, value: output.data };
   }
 
-  async function toUiEvent(e: AgentEvent): Promise<unknown> {
+  function toUiEvent(e: AgentEvent): UiEvent {
     switch (e.type) {
-      case 'device.status':
-        return e;
-      case 'station.status':
-        // Some station events carry a delta (copy_recorded); the UI always gets the full status.
-        return opts.agent.station
-          ? { type: e.type, data: map.toStationStatus(await opts.agent.station.status()) }
-          : null;
-      case 'station.sync-progress':
-        return { type: e.type, data: map.toSyncProgress(e.data) };
+      case 'station.copy-recorded':
+        // The UI shows counts and quotas, which a recorded copy changes: it gets the full status.
+        return { type: 'station.status', data: opts.agent.station.status() };
       case 'realtime':
+        // Server-sent payloads are not the agent's to vouch for: secret-looking keys never pass.
         return { type: e.type, data: { event: e.data.event, data: withoutSecrets(e.data.data) } };
-      case 'license.status':
-        return { type: e.type, data: map.toLicenseStatus(e.data) };
-      case 'log':
-        return e;
       default:
-        return null;
+        return e;
     }
   }
 
@@ -134,10 +123,11 @@ export function createAgentApi(opts: AgentApiOptions): AgentApi {
       listener(parsed.data);
     };
     const offAgent = opts.agent.events.on((e) => {
-      toUiEvent(e).then(
-        (raw) => raw && deliver(raw, e.type),
-        (err: unknown) => log.debug({ type: e.type, err: describeError(err) }, 'event mapping failed'),
-      );
+      try {
+        deliver(toUiEvent(e), e.type);
+      } catch (err) {
+        log.debug({ type: e.type, err: describeError(err) }, 'event not forwarded');
+      }
     });
     const offServer = opts.server?.onStatus((s) =>
       deliver({ type: 'server.status', data: s }, 'server.status'),

@@ -1,23 +1,22 @@
 /**
  * The desktop composition root, in a fixed order: logging → session hardening and the app scheme → secrets (the
  * data dir's recorded backend; see secret-backend.ts) → createAgent (settings, station DB migrations, services
- * built; no network yet) → IPC → window and tray → embedded server in a utilityProcess (if enabled; standalone on
- * first start), timed out with its cause shown in the window → agent services started. The window comes before
- * the server so a slow or hung server child never makes an invisible app. Quit stops it all in reverse, flushing
- * the station DB and asking the server to close its database.
+ * built; no network yet) → the agent stack shared with the headless UI (agent/startup.ts) → IPC → window and
+ * tray → stack start: embedded server in a utilityProcess (if enabled; standalone on first start), timed out
+ * with its cause shown in the window, then the agent services. The window comes before the server so a slow or
+ * hung server child never makes an invisible app. Quit stops it all in reverse (startup.ts), flushing the
+ * station DB and asking the server to close its database.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { app, dialog, ipcMain, safeStorage, session, shell, type BrowserWindow } from 'electron';
-import { AdminClient } from '../agent/admin/admin-client.js';
-import { EmbeddedServer } from '../agent/admin/embedded-server.js';
 import { createAgent } from '../agent/agent.js';
-import { createAgentApi } from '../agent/api.js';
 import { createLogger, initLogging } from '../agent/logging/logger.js';
 import { openEncryptedFileStore } from '../agent/secrets/encrypted-file-store.js';
 import { keyringServiceFor, openKeyringStore } from '../agent/secrets/keyring-store.js';
 import type { SecretStore } from '../agent/secrets/secret-store.js';
 import { settingsPath } from '../agent/settings/settings.js';
+import { assembleAgentStack } from '../agent/startup.js';
 import { handleAppProtocol } from './app-protocol.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
 import { forwardEvents, registerIpc } from './ipc-bridge.js';
@@ -136,7 +135,6 @@ export async function bootstrap(launch: LaunchOptions): Promise<Shell> {
   }
 
   const status = new ShellStatus();
-  const admin: AdminClient = new AdminClient(() => server.adminEndpoint());
   const spawner = utilityServerSpawner({
     script: paths.serverScript,
     onAdminNotice: (notice) => {
@@ -145,23 +143,18 @@ export async function bootstrap(launch: LaunchOptions): Promise<Shell> {
       status.setAdminNotice(notice);
     },
   });
-  const server = new EmbeddedServer(agent, spawner, {
-    onReady: () => admin.sampler.start(),
-    onStopped: () => admin.sampler.stop(),
-  });
-
-  const api = createAgentApi({
+  const stack = assembleAgentStack({
     agent,
+    spawner,
     app: {
       name: app.getName(),
       version: app.getVersion(),
       shell: 'electron',
       electron: process.versions.electron ?? null,
     },
-    server,
-    admin,
     openLogsFolder: async (path) => (await shell.openPath(path)) === '',
   });
+  const { api } = stack;
   const trayState = new TrayStateMemo();
   const offTray = api.onEvent((e) => trayState.apply(e));
 
@@ -200,13 +193,12 @@ export async function bootstrap(launch: LaunchOptions): Promise<Shell> {
   });
 
   const started = (async () => {
-    const s = await server.startFromSettings();
+    const s = await stack.start();
     if (s.mode !== 'off' && !s.running) {
       status.setStartup('failed', s.last_error ?? 'The embedded server did not start: see the log');
     } else {
       status.setStartup('ready');
     }
-    await agent.start();
     log.info({ data_dir: paths.dataDir, secrets: secrets.backend }, 'desktop shell ready');
   })();
 
@@ -219,9 +211,7 @@ export async function bootstrap(launch: LaunchOptions): Promise<Shell> {
       offTray();
       unregister();
       unregisterShell();
-      admin.sampler.stop();
-      await agent.stop(); // heartbeats off, station sync settles, station.db closed
-      await server.stop(); // asks the server to close its database; kill() only after the grace period
+      await stack.stop();
       tray.destroy();
       log.info('desktop shell stopped');
     })());

@@ -7,12 +7,12 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createAgent, type Agent } from '../agent/agent.js';
-import { isAgentError } from '../agent/errors.js';
+import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor, isAgentError } from '../agent/errors.js';
 import { closeLogging, createLogger } from '../agent/logging/logger.js';
-import { SecretStoreCorruptError, SecretStoreUnavailableError } from '../agent/secrets/secret-store.js';
 import { recoveredSettingsNotice } from '../agent/settings/settings.js';
 import { UsageError, type CommandContext, type GlobalOptions } from './agent/command.js';
 import { commands, findCommand } from './agent/commands.js';
+import { httpUrl, logLevel } from './agent/flags.js';
 
 const GLOBAL_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   server: { type: 'string' },
@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   const g = parseArgs({ args: pre, options: GLOBAL_OPTIONS, strict: true, allowPositionals: false }).values;
   if (g.help || !name) {
     (name || g.help ? process.stdout : process.stderr).write(`${usage()}\n`);
-    return g.help ? 0 : 2;
+    return g.help ? 0 : EXIT_USAGE;
   }
   const cmd = findCommand(name);
   if (!cmd) throw new UsageError(`unknown command '${name}'\n${usage()}`);
@@ -75,13 +75,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const globals: GlobalOptions = {
-    server: v.server as string | undefined,
+    server: httpUrl(v.server as string | undefined, 'server'),
     dataDir: resolve(
       (v['data-dir'] as string | undefined) ?? process.env.OUTPOST_DATA_DIR ?? join(homedir(), '.outpost'),
     ),
     secretsFile: Boolean(v['secrets-file']),
     json: Boolean(v.json),
-    logLevel: v['log-level'] as string | undefined,
+    logLevel: logLevel(v['log-level'] as string | undefined, 'log-level'),
     keyringService: (v['keyring-service'] as string | undefined) ?? process.env.OUTPOST_KEYRING_SERVICE,
   };
   let agent: Agent | null = null;
@@ -114,23 +114,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** One line on stderr (and the error as JSON with --json); the exit status comes from the code's catalogue entry. */
 function fail(err: unknown, json: boolean): number {
-  const usageErr =
-    err instanceof UsageError || (err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS');
+  // node:util's parseArgs names the flag itself ("Unknown option '--clinet'"): a usage error like ours.
+  const parseErr = (err as { code?: unknown })?.code?.toString().startsWith('ERR_PARSE_ARGS') === true;
   const message = err instanceof Error ? err.message : String(err);
-  const code = isAgentError(err)
-    ? String(err.code)
-    : err instanceof SecretStoreUnavailableError || err instanceof SecretStoreCorruptError
-      ? err.code
-      : usageErr
-        ? 'USAGE'
-        : 'ERROR';
+  const code = isAgentError(err) ? err.code : parseErr ? 'USAGE' : 'ERROR';
   if (json)
     process.stdout.write(
       `${JSON.stringify({ ok: false, error: { code, message: message.split('\n')[0] } })}\n`,
     );
   process.stderr.write(`outpost agent: ${message}\n`);
-  return usageErr ? 2 : 1;
+  return isAgentError(err) ? exitCodeFor(err.code) : parseErr ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 // Last line of defence for an unattended station: a stray rejected promise is a bug to log, not a reason to stop

@@ -29,8 +29,4 @@ export type {
   SyncProgress,
 } from '../../src-shared/ipc/channels.js';
 
-export interface QueueCounts {
-  pending: number;
-  synced: number;
-  failed: number;
-}
+export type QueueCounts = import('../../src-shared/ipc/channels.js').QueueSnapshot['counts'];

@@ -2,6 +2,7 @@
  * Device registration (seed 004): status, device key, one-time 6-character token, Register / Test Heartbeat /
  * Unregister, and the heartbeat indicator. Status refreshes on the agent's `device.status` events.
  */
+import { normaliseTokenCode } from '../../src-shared/codes.js';
 import { useEffect, useState } from 'react';
 import { useAction, useApi, useQuery } from '../api/context.js';
 import type { DeviceStatus } from '../api/types.js';
@@ -12,9 +13,9 @@ import { ErrorMessage } from '../components/error-message.js';
 import { deviceView, heartbeatView } from '../lib/device-state.js';
 import { formatTime } from '../lib/format.js';
 
-/** Uppercase, at most 6 characters: what the token field accepts as the operator types. */
+/** The shared normaliser (a pasted `ab-cd-ef` is `ABCDEF`), cut at the 6 characters the field holds. */
 export function normalizeToken(raw: string): string {
-  return raw.replace(/\s+/g, '').toUpperCase().slice(0, 6);
+  return normaliseTokenCode(raw).slice(0, 6);
 }
 
 export function RegistrationPage() {

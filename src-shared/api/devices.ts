@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkTokenCode, DEVICE_KEY_PATTERN } from '../codes.js';
 
 /**
  * Seed 004 (meeting device integration), server side: admin enrolment of devices with a one-time 6-hex token,
@@ -7,8 +8,7 @@ import { z } from 'zod';
  * failure. Unknown body fields are stripped (zod's default for objects), never stored.
  */
 
-export const DEVICE_KEY_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
-export const TOKEN_CODE_PATTERN = /^[0-9A-Fa-f]{6}$/;
+export { DEVICE_KEY_PATTERN } from '../codes.js';
 
 export const DeviceKey = z
   .string()
@@ -17,8 +17,14 @@ export const DeviceKey = z
 export const DeviceKeyParams = z.object({ key: DeviceKey });
 export type DeviceKeyParams = z.infer<typeof DeviceKeyParams>;
 
-/** The seed's token: 6 hex characters; lower case is accepted and upper-cased by the server. */
-export const TokenCode = z.string().regex(TOKEN_CODE_PATTERN, 'token_code must be 6 hexadecimal characters');
+/**
+ * The seed's token: 6 hex characters. What an operator pasted (`ab-cd-ef`) is accepted: the server compares the
+ * shared normaliser's form (devices/tokens.ts), the same one the agent and the UI apply.
+ */
+export const TokenCode = z
+  .string()
+  .max(32)
+  .refine((s) => checkTokenCode(s).ok, 'token_code must be 6 hexadecimal characters');
 
 const shortText = (max: number) => z.string().max(max).nullish();
 

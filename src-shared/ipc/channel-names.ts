@@ -24,7 +24,6 @@ export const CHANNEL_NAME_LIST = [
   'license.checkNow',
   'settings.get',
   'settings.update',
-  'settings.setProfileToken',
   'server.status',
   'server.configure',
   'logs.tail',

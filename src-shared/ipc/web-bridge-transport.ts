@@ -4,6 +4,7 @@
  * HttpOnly cookie the bridge set when the page was opened with `?token=`, so this code never sees the token
  * unless a caller (a test, a non-browser client) passes it explicitly.
  */
+import { backoffDelay } from '../backoff.js';
 import type { Transport } from './api-types.js';
 import type { Channel } from './channels.js';
 import { BRIDGE_EVENTS_PATH, BRIDGE_INVOKE_PATH, BRIDGE_TOKEN_HEADER } from './bridge-protocol.js';
@@ -98,8 +99,7 @@ export function createWebBridgeTransport(opts: WebBridgeOptions = {}): Transport
     ws.onclose = () => {
       socket = null;
       if (closed || listeners.size === 0) return;
-      const cap = Math.min(maxReconnectMs, 250 * 2 ** Math.min(attempts++, 10));
-      reconnectTimer = setTimeout(connect, Math.random() * cap);
+      reconnectTimer = setTimeout(connect, backoffDelay(attempts++, { baseMs: 250, capMs: maxReconnectMs }));
     };
   }
 

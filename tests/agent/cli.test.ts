@@ -101,10 +101,10 @@ describe('npm run agent', { timeout: 120_000 }, () => {
 
   it.each([
     [
-      'a token of 5 characters',
+      'a token of 5 characters (a usage error naming the flag)',
       ['register', '--token', 'ABC12'],
-      1,
-      /Invalid registration token: it has 5 characters/,
+      2,
+      /--token is not a registration token: it has 5 characters/,
     ],
     [
       'an unknown device (404)',
@@ -114,7 +114,7 @@ describe('npm run agent', { timeout: 120_000 }, () => {
     ],
     ['heartbeat while not registered', ['heartbeat', '--now'], 1, /not registered/],
     ['an unknown command', ['explode'], 2, /unknown command 'explode'/],
-    ['register without --token', ['register'], 2, /register needs --token/],
+    ['register without --token', ['register'], 2, /--token is required/],
     ['an unknown option', ['status', '--bogus'], 2, /Unknown option '--bogus'/],
   ])('fails with exit ≠ 0 and the reason on stderr: %s', async (_name, args, code, reason) => {
     const r = await agentCli(['--server', srv.url, '--data-dir', dirs.make(), ...args]);

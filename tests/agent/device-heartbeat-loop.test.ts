@@ -1,7 +1,7 @@
 /** Heartbeat cadence and backoff on the loop itself, with vitest's fake clock (the server is not involved). */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BeatOutcome } from '../../src-main/agent/device/api.js';
-import { backoffDelay } from '../../src-main/agent/device/backoff.js';
+import { backoffDelay } from '../../src-shared/backoff.js';
 import { HeartbeatLoop, type HeartbeatTimings } from '../../src-main/agent/device/heartbeat.js';
 
 const timings: HeartbeatTimings = {
@@ -148,6 +148,6 @@ describe('backoffDelay (full jitter)', () => {
     [20, 1, 300_000],
     [1, 0, 1_000],
   ])('failure %i with random %f → %i ms', (failures, r, expected) => {
-    expect(backoffDelay(failures, timings.backoff, () => r)).toBe(expected);
+    expect(backoffDelay(failures - 1, timings.backoff, () => r)).toBe(expected);
   });
 });

@@ -36,7 +36,7 @@ describe('reliability 3: a faulty network between station and server', () => {
 
     let batches = 0;
     let failedSyncs = 0;
-    for (let round = 0; st.svc.queue().pending > 0; round++) {
+    for (let round = 0; st.svc.queue().counts.pending > 0; round++) {
       if (round > 2_000) throw new Error('sync made no progress');
       try {
         batches += (await st.svc.syncNow()).batches;

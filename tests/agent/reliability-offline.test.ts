@@ -39,13 +39,13 @@ describe('reliability 4: two stations offline share one quota', () => {
 
     expect(await clientOnServer(srv, clientId)).toMatchObject({ used: 10, remaining: 0 });
     const queues = stations.map((st) => st.svc.queue());
-    expect(queues.reduce((n, q) => n + q.synced, 0)).toBe(10);
-    const failed = queues.flatMap((q) => q.failed_items);
+    expect(queues.reduce((n, q) => n + q.counts.synced, 0)).toBe(10);
+    const failed = queues.flatMap((q) => q.failed);
     expect(failed).toHaveLength(6);
     expect(failed.every((f) => f.error === 'QUOTA_EXCEEDED')).toBe(true);
     for (const st of stations) {
-      expect(st.svc.quotas()[0]).toMatchObject({ remaining: 0, server_remaining: 0 });
-      expect(st.svc.queue().pending).toBe(0);
+      expect(st.svc.quotas()[0]).toMatchObject({ remaining: 0 });
+      expect(st.svc.queue().counts.pending).toBe(0);
     }
   });
 });

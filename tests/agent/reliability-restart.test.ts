@@ -66,7 +66,7 @@ describe('reliability 2: the server stops in the middle of a push', () => {
       proxy.setTarget(srv.url);
     }
     expect(interrupted).toBeGreaterThan(0);
-    while (st.svc.queue().pending > 0) await st.svc.syncNow();
+    while (st.svc.queue().counts.pending > 0) await st.svc.syncNow();
 
     const truth = stationTruth(st.dataDir);
     expect(truth).toMatchObject({ pending: 0, failed: 0 });

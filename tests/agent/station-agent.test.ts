@@ -31,10 +31,10 @@ describe('agent.station through createAgent', () => {
     cleanup.push(() => agent.stop());
     await agent.start();
     await agent.station.login(STATION_USER.username, STATION_USER.password);
-    await waitFor(() => agent.station.status().realtime_connected, 'realtime socket');
+    await waitFor(() => agent.station.diagnostics().realtime_connected, 'realtime socket');
     await waitFor(() => agent.station.quotas().length === 1, 'quotas pulled after login');
 
-    const port = agent.station.status().nfc_port!;
+    const port = agent.station.diagnostics().nfc_port!;
     const res = await fetch(`http://127.0.0.1:${port}/nfc/copy`, {
       method: 'POST',
       headers: {
@@ -51,7 +51,10 @@ describe('agent.station through createAgent', () => {
       headers: { 'content-type': 'application/json', 'x-api-key': srv.apiKey },
       body: JSON.stringify({ add: 1 }),
     });
-    await waitFor(() => agent.station.queue().synced === 1, 'copy synced by the quota_updated trigger');
+    await waitFor(
+      () => agent.station.queue().counts.synced === 1,
+      'copy synced by the quota_updated trigger',
+    );
     expect(await clientOnServer(srv, clientId)).toMatchObject({ used: 1, remaining: 5 });
     await waitFor(() => agent.station.quotas()[0]?.remaining === 5, 'local quota reconciled');
   });

@@ -47,9 +47,9 @@ while (committed() < target) {
   // Let timers and sockets breathe, so kills land in syncs as well as in records.
   await new Promise((r) => setTimeout(r, 1));
 }
-for (let i = 0; i < 50 && svc.queue().pending > 0; i++) {
+for (let i = 0; i < 50 && svc.queue().counts.pending > 0; i++) {
   await svc.syncNow().catch((err: unknown) => say(`SYNC-ERROR ${(err as Error).message}`));
 }
-say(`DONE ${svc.queue().pending}`);
+say(`DONE ${svc.queue().counts.pending}`);
 db.close();
 await svc.stop();

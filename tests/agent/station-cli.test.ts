@@ -67,8 +67,8 @@ describe('npm run agent -- login / copy / sync / queue', () => {
     expect(copy.stdout).toMatch(/Recorded copy .* of 04AB12CD34EF56 .* 1 left/);
 
     const bad = await agent(['copy', '--client', String(clientId), '--uid', '04AB12CD34']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('4, 7 or 10 bytes');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--uid: UID must be 4, 7 or 10 bytes');
 
     const sync = await agent(['sync']);
     expect(sync.stdout).toContain('Synced: 1 accepted');
@@ -76,9 +76,9 @@ describe('npm run agent -- login / copy / sync / queue', () => {
 
     const queue = await agent(['queue', '--json']);
     expect(JSON.parse(queue.stdout)).toMatchObject({
-      pending: 0,
-      synced: 1,
-      failed: 0,
+      counts: { pending: 0, synced: 1, failed: 0 },
+      failed: [],
+      pending: [],
       auth: 'logged_in',
       quotas: [{ client_id: clientId, remaining: 1 }],
     });

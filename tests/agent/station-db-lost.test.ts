@@ -85,7 +85,7 @@ describe('station.db lost after the first start', () => {
     rmSync(stationIdPath(dataDir));
     const svc = open(dataDir);
     expect(svc.deviceId).toBe(deviceId);
-    expect(svc.queue().pending).toBe(1);
+    expect(svc.queue().counts.pending).toBe(1);
     expect(readFileSync(stationIdPath(dataDir), 'utf8').trim()).toBe(deviceId);
     await svc.stop();
   });

@@ -72,7 +72,7 @@ describe.skipIf(!mounted)(
         await st.svc.start();
         seedQuota(dataDir, 10);
         const secret = readFileSync(nfcSecretPath(dataDir), 'utf8').trim();
-        const url = `http://127.0.0.1:${st.svc.status().nfc_port}/nfc/copy`;
+        const url = `http://127.0.0.1:${st.svc.diagnostics().nfc_port}/nfc/copy`;
         const copy = (uid: string) =>
           fetch(url, {
             method: 'POST',
@@ -89,12 +89,12 @@ describe.skipIf(!mounted)(
         expect(body.message).toContain('The disk is full');
         expect(body.message).not.toMatch(/SQLITE|at \w+ \(/);
         // Rolled back as a whole: the quota was not taken and nothing was queued.
-        expect(st.svc.queue().pending).toBe(1);
+        expect(st.svc.queue().counts.pending).toBe(1);
         expect(st.svc.quotas()[0]).toMatchObject({ client_id: 1, remaining: 9 });
 
         rmSync(filler);
         expect((await copy('04AB12CE')).status).toBe(200);
-        expect(st.svc.queue().pending).toBe(2);
+        expect(st.svc.queue().counts.pending).toBe(2);
         expect(st.svc.quotas()[0]).toMatchObject({ remaining: 8 });
       } finally {
         await st.dispose();

@@ -17,7 +17,7 @@ beforeEach(async () => {
   const db = openStationDb(st.dataDir); // a second connection to the same file, as a pull would write it
   new StationStore(db).applyServerQuotas([{ client_id: 1, remaining: 2 }]);
   db.close();
-  base = `http://127.0.0.1:${st.svc.status().nfc_port}`;
+  base = `http://127.0.0.1:${st.svc.diagnostics().nfc_port}`;
   secret = readFileSync(nfcSecretPath(st.dataDir), 'utf8').trim();
 });
 afterEach(() => st.dispose());
@@ -39,7 +39,7 @@ describe('loopback NFC endpoint', () => {
     const res = await post(JSON.stringify({ client_id: 1, uid: '04:ab:12:cd' }), { 'x-nfc-secret': secret });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true, uid: '04AB12CD', client_id: 1, remaining: 1 });
-    expect(st.svc.queue().pending).toBe(1);
+    expect(st.svc.queue().counts.pending).toBe(1);
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe('loopback NFC endpoint', () => {
     const res = await post(JSON.stringify({ client_id: 1, uid: '04AB12CD' }), h);
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
-    expect(st.svc.queue().pending).toBe(0);
+    expect(st.svc.queue().counts.pending).toBe(0);
   });
 
   it.each([
@@ -92,7 +92,7 @@ describe('loopback NFC endpoint', () => {
   });
 
   it('listens on 127.0.0.1 only (not on other local addresses)', async () => {
-    const port = st.svc.status().nfc_port!;
+    const port = st.svc.diagnostics().nfc_port!;
     const reachable = (host: string): Promise<boolean> =>
       new Promise((resolve) => {
         const s = net.connect(port, host);

@@ -61,7 +61,7 @@ async function onlineStation(held: ReturnType<typeof heldTimers>, realtime = tru
   await st.svc.start();
   await st.svc.login(STATION_USER.username, STATION_USER.password);
   await waitFor(() => st.svc.status().online && st.svc.quotas().length > 0, 'online with quotas');
-  if (realtime) await waitFor(() => st.svc.status().realtime_connected, 'socket connected');
+  if (realtime) await waitFor(() => st.svc.diagnostics().realtime_connected, 'socket connected');
   return { st, client };
 }
 
@@ -81,12 +81,12 @@ describe('copies recorded while online', () => {
     // One timer for the burst, well inside a second; nothing sent before it fires.
     expect(held.armed).toHaveLength(1);
     expect(held.armed[0]).toBeLessThanOrEqual(1000);
-    expect(st.svc.queue().pending).toBe(3);
+    expect(st.svc.queue().counts.pending).toBe(3);
 
     held.fire();
     await waitFor(() => completedUids(st).length >= 3, 'copy_completed for every copy');
     expect(completedUids(st).sort()).toEqual(['04C1C1C1', '04C2C2C2', '04C3C3C3']);
-    expect(st.svc.queue().pending).toBe(0);
+    expect(st.svc.queue().counts.pending).toBe(0);
 
     // The next card arms a new timer.
     st.svc.recordCopy(client, '04C4C4C4');
@@ -101,12 +101,12 @@ describe('copies recorded while online', () => {
     expect(held.armed).toHaveLength(0);
 
     await st.svc.login(STATION_USER.username, STATION_USER.password);
-    await waitFor(() => st.svc.queue().pending === 0, 'the login sync');
+    await waitFor(() => st.svc.queue().counts.pending === 0, 'the login sync');
     await srv!.stop();
     await st.svc.syncNow().catch(() => undefined); // finds the server gone: offline
     expect(st.svc.status().online).toBe(false);
     st.svc.recordCopy(client, '04D2D2D2');
     expect(held.armed).toHaveLength(0);
-    expect(st.svc.queue().pending).toBe(1);
+    expect(st.svc.queue().counts.pending).toBe(1);
   });
 });

@@ -1,7 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { fullJitterDelay } from '../../src-main/agent/realtime/backoff.js';
+import { backoffDelay } from '../../src-shared/backoff.js';
+
+/** The realtime client's defaults: 1 s base, 30 s cap. */
+const wsDelay = (attempt: number, o: { random: () => number }) =>
+  backoffDelay(attempt, { baseMs: 1_000, capMs: 30_000 }, o.random);
 import { RealtimeClient, type RealtimeMessage } from '../../src-main/agent/realtime/ws-client.js';
 import { waitFor } from './station-helpers.js';
 
@@ -12,12 +16,12 @@ afterEach(async () => {
 
 describe('full-jitter backoff', () => {
   it('stays within [0, min(cap, base·2^attempt)) and reaches the 30 s cap', () => {
-    expect(fullJitterDelay(0, { random: () => 0.999999 })).toBeLessThan(1_000);
-    expect(fullJitterDelay(3, { random: () => 0.999999 })).toBeLessThan(8_000);
-    expect(fullJitterDelay(3, { random: () => 0.999999 })).toBeGreaterThan(7_900);
-    expect(fullJitterDelay(50, { random: () => 0.999999 })).toBeLessThan(30_000);
-    expect(fullJitterDelay(50, { random: () => 0.999999 })).toBeGreaterThan(29_900);
-    expect(fullJitterDelay(7, { random: () => 0 })).toBe(0);
+    expect(wsDelay(0, { random: () => 0.999999 })).toBeLessThan(1_000);
+    expect(wsDelay(3, { random: () => 0.999999 })).toBeLessThan(8_000);
+    expect(wsDelay(3, { random: () => 0.999999 })).toBeGreaterThan(7_900);
+    expect(wsDelay(50, { random: () => 0.999999 })).toBeLessThan(30_000);
+    expect(wsDelay(50, { random: () => 0.999999 })).toBeGreaterThan(29_900);
+    expect(wsDelay(7, { random: () => 0 })).toBe(0);
   });
 });
 

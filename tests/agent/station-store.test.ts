@@ -61,7 +61,7 @@ describe('UID validation', () => {
   ])('recordCopy rejects a bad UID (%s) without touching the quota', (_name, uid) => {
     expect(codeOf(() => store.recordCopy(1, uid))).toBe('VALIDATION_ERROR');
     expect(store.quota(1)?.remaining).toBe(3);
-    expect(store.queue().pending).toBe(0);
+    expect(store.queue().counts.pending).toBe(0);
   });
 
   it.each([
@@ -80,7 +80,8 @@ describe('recordCopy', () => {
     expect(c.uid).toBe('04AB12CD');
     expect(c.remaining).toBe(2);
     expect(c.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/); // v7: time-ordered
-    expect(store.queue()).toMatchObject({ pending: 1, synced: 0, failed: 0 });
+    expect(store.queue()).toMatchObject({ counts: { pending: 1, synced: 0, failed: 0 } });
+    expect(store.queue().pending).toEqual([expect.objectContaining({ status: 'pending', attempts: 0 })]);
     const row = db.prepare('SELECT client_id, uid FROM copies WHERE uuid = ?').get(c.uuid);
     expect(row).toEqual({ client_id: 1, uid: '04AB12CD' });
     const [op] = store.pendingBatch(10);
@@ -95,7 +96,7 @@ describe('recordCopy', () => {
     for (let i = 0; i < 3; i++) store.recordCopy(1, '04AB12CD');
     expect(codeOf(() => store.recordCopy(1, '04AB12CD'))).toBe('QUOTA_EXCEEDED');
     expect(store.quota(1)?.remaining).toBe(0);
-    expect(store.queue().pending).toBe(3);
+    expect(store.queue().counts.pending).toBe(3);
     expect((db.prepare('SELECT COUNT(*) AS n FROM copies').get() as { n: number }).n).toBe(3);
   });
 
@@ -147,13 +148,13 @@ describe('results, quotas, retry and dismiss', () => {
     expect(r).toEqual({ synced: 1, failed: 1 });
     expect(store.quota(1)?.remaining).toBe(2);
     const q = store.queue();
-    expect(q).toMatchObject({ pending: 0, synced: 1, failed: 1 });
-    expect(q.failed_items).toEqual([
+    expect(q).toMatchObject({ counts: { pending: 0, synced: 1, failed: 1 }, pending: [] });
+    expect(q.failed).toEqual([
       expect.objectContaining({ uuid: b.uuid, error: 'QUOTA_EXCEEDED', uid: '04AB12CE' }),
     ]);
     expect(codeOf(() => store.dismiss(a.uuid))).toBe('CONFLICT');
     store.dismiss(b.uuid);
-    expect(store.queue()).toMatchObject({ failed: 0, failed_items: [] });
+    expect(store.queue()).toMatchObject({ counts: { failed: 0 }, failed: [] });
     expect(codeOf(() => store.dismiss('no-such-uuid'))).toBe('NOT_FOUND');
   });
 
@@ -229,7 +230,7 @@ describe('results, quotas, retry and dismiss', () => {
     ]);
     db.prepare("UPDATE sync_queue SET created_at = '2000-01-01T00:00:00.000Z'").run();
     expect(store.pruneSynced(7)).toBe(1);
-    expect(store.queue()).toMatchObject({ pending: 1, synced: 0, failed: 1 });
+    expect(store.queue()).toMatchObject({ counts: { pending: 1, synced: 0, failed: 1 } });
     expect((db.prepare('SELECT COUNT(*) AS n FROM copies').get() as { n: number }).n).toBe(3);
   });
 });

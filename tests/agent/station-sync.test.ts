@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
-import { toQuotas } from '../../src-main/agent/api/mappers.js';
 import { AgentError } from '../../src-main/agent/errors.js';
 import { createMemorySecretStore } from '../../src-main/agent/secrets/secret-store.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
@@ -53,7 +52,8 @@ describe('station against the real server', () => {
   it('login with a wrong password fails with INVALID_CREDENTIALS and stores nothing', async () => {
     const st = station();
     expect(await codeOf(st.svc.login(STATION_USER.username, 'wrong-password'))).toBe('INVALID_CREDENTIALS');
-    expect(st.svc.status()).toMatchObject({ logged_in: false, auth: 'logged_out' });
+    expect(st.svc.status()).toMatchObject({ logged_in: false, login_needed: false });
+    expect(st.svc.diagnostics().auth).toBe('logged_out');
   });
 
   it('happy path: login, pull quotas, record offline, sync pushes once and the server counts them', async () => {
@@ -68,8 +68,8 @@ describe('station against the real server', () => {
     const report = await st.svc.syncNow();
     expect(report).toMatchObject({ pushed: 2, synced: 2, failed: 0 });
     expect(await clientOnServer(srv, clientId)).toMatchObject({ remaining: 3, used: 2 });
-    expect(st.svc.queue()).toMatchObject({ pending: 0, synced: 2, failed: 0 });
-    expect(st.svc.quotas()[0]).toMatchObject({ remaining: 3, server_remaining: 3 });
+    expect(st.svc.queue()).toMatchObject({ counts: { pending: 0, synced: 2, failed: 0 } });
+    expect(st.svc.quotas()[0]).toMatchObject({ remaining: 3 });
     // Syncing again pushes nothing and changes nothing on the server.
     expect(await st.svc.syncNow()).toMatchObject({ pushed: 0 });
     expect(await clientOnServer(srv, clientId)).toMatchObject({ remaining: 3, used: 2 });
@@ -90,11 +90,9 @@ describe('station against the real server', () => {
     await setQuota(srv, clientId, { add: 10 });
     await st.svc.syncNow();
     expect(st.svc.quotas()[0]).toMatchObject({ name: 'Acme', remaining: 14, total: 15 });
-    expect(toQuotas(st.svc.quotas())).toEqual({
-      quotas: [
-        { client_id: clientId, name: 'Acme', remaining: 14, total: 15, updated_at: expect.any(String) },
-      ],
-    });
+    expect(st.svc.quotas()).toEqual([
+      { client_id: clientId, name: 'Acme', remaining: 14, total: 15, updated_at: expect.any(String) },
+    ]);
   });
 
   it('a copy the server refuses (quota cut to 1 meanwhile) gives its quota back and stays until dismissed; retry re-queues it', async () => {
@@ -106,8 +104,8 @@ describe('station against the real server', () => {
     const report = await st.svc.syncNow();
     expect(report).toMatchObject({ synced: 1, failed: 2 });
     const q = st.svc.queue();
-    expect(q).toMatchObject({ pending: 0, synced: 1, failed: 2 });
-    expect(q.failed_items.map((i) => [i.uuid, i.error])).toEqual([
+    expect(q).toMatchObject({ counts: { pending: 0, synced: 1, failed: 2 } });
+    expect(q.failed.map((i) => [i.uuid, i.error])).toEqual([
       [b!.uuid, 'QUOTA_EXCEEDED'],
       [c!.uuid, 'QUOTA_EXCEEDED'],
     ]);
@@ -115,9 +113,9 @@ describe('station against the real server', () => {
     expect(st.svc.quotas()[0]).toMatchObject({ remaining: 0 });
     // Failed ops stay through further syncs until the operator acts.
     await st.svc.syncNow();
-    expect(st.svc.queue().failed).toBe(2);
+    expect(st.svc.queue().counts.failed).toBe(2);
     st.svc.dismiss(c!.uuid);
-    expect(st.svc.queue().failed_items.map((i) => i.uuid)).toEqual([b!.uuid]);
+    expect(st.svc.queue().failed.map((i) => i.uuid)).toEqual([b!.uuid]);
     // Retry without quota is refused; after the admin adds quota it goes through under a new uuid.
     expect(await codeOf(Promise.resolve().then(() => st.svc.retry(b!.uuid)))).toBe('QUOTA_EXCEEDED');
     await setQuota(srv, clientId, { add: 2 });
@@ -126,7 +124,7 @@ describe('station against the real server', () => {
     expect(uuid).not.toBe(b!.uuid);
     expect(await st.svc.syncNow()).toMatchObject({ synced: 1, failed: 0 });
     expect(await clientOnServer(srv, clientId)).toMatchObject({ remaining: 1, used: 2 });
-    expect(st.svc.queue()).toMatchObject({ pending: 0, failed: 0 });
+    expect(st.svc.queue()).toMatchObject({ counts: { pending: 0, failed: 0 } });
   });
 
   it('a 401 (server now signs with another key) means "login needed"; the queue keeps filling and drains after login', async () => {
@@ -143,7 +141,7 @@ describe('station against the real server', () => {
     // Still recording while logged out, and a sync attempt does not lose anything.
     st.svc.recordCopy(clientId, '04AB12CE');
     expect(await codeOf(st.svc.syncNow())).toBe('LOGIN_REQUIRED');
-    expect(st.svc.queue().pending).toBe(2);
+    expect(st.svc.queue().counts.pending).toBe(2);
     await st.svc.login(STATION_USER.username, STATION_USER.password);
     expect(await st.svc.syncNow()).toMatchObject({ synced: 2 });
     expect(await clientOnServer(srv, clientId)).toMatchObject({ used: 2, remaining: 3 });
@@ -171,7 +169,7 @@ describe('station against the real server', () => {
     const st = station(proxy.url, { realtime: true, wsBackoff: { baseMs: 100, capMs: 1_000 } });
     await st.svc.login(STATION_USER.username, STATION_USER.password);
     await st.svc.start();
-    await waitFor(() => st.svc.status().realtime_connected, 'socket open');
+    await waitFor(() => st.svc.diagnostics().realtime_connected, 'socket open');
     await setQuota(srv, clientId, { quota: 7 });
     await waitFor(
       () => st.events.find((e) => e.type === 'realtime' && e.data.event === 'quota_updated'),
@@ -180,11 +178,11 @@ describe('station against the real server', () => {
     await waitFor(() => st.svc.quotas()[0]?.remaining === 7, 'local quota follows the event');
 
     await srv.dispose({ keepData: true });
-    await waitFor(() => !st.svc.status().realtime_connected, 'socket closed');
+    await waitFor(() => !st.svc.diagnostics().realtime_connected, 'socket closed');
     srv = await startTestServer({ dataDir: srv.dataDir, env: { OUTPOST_JWT_SECRET: JWT_A } });
     cleanup.push(() => srv.dispose());
     proxy.setTarget(srv.url);
-    await waitFor(() => st.svc.status().realtime_connected, 'socket reopened after restart');
+    await waitFor(() => st.svc.diagnostics().realtime_connected, 'socket reopened after restart');
     const before = st.events.length;
     await setQuota(srv, clientId, { quota: 9 });
     await waitFor(
@@ -213,7 +211,7 @@ describe('station against the real server', () => {
     await waitFor(() => !st.svc.status().online, 'offline detected');
     st.svc.recordCopy(clientId, '04AB12CD');
     st.url.current = srv.url; // and comes back
-    await waitFor(() => st.svc.queue().synced === 1, 'automatic sync after reconnect');
+    await waitFor(() => st.svc.queue().counts.synced === 1, 'automatic sync after reconnect');
     expect(await clientOnServer(srv, clientId)).toMatchObject({ used: 1 });
   });
 

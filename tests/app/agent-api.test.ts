@@ -1,64 +1,33 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { UiEvent } from '../../src-shared/ipc/channels.js';
-import { createAgentApi, INTERNAL_MESSAGE, type AgentLike } from '../../src-main/agent/api.js';
-import { AgentError } from '../../src-main/agent/errors.js';
-import { AgentEvents, type DeviceStatus } from '../../src-main/agent/events.js';
+import { createAgent, type Agent } from '../../src-main/agent/agent.js';
+import { createAgentApi, INTERNAL_MESSAGE } from '../../src-main/agent/api.js';
 import { createMemorySecretStore, SECRET_ACCOUNTS } from '../../src-main/agent/secrets/secret-store.js';
-import { SettingsStore } from '../../src-main/agent/settings/settings.js';
-import { StationService } from '../../src-main/agent/station/station-service.js';
 import { unregisteredDeviceStatus } from '../helpers/device-status.js';
 
-const DEVICE_SECRET = 'ds_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+/**
+ * The adapter over the real agent services (settings, secrets, station db in a temp dir), with no server
+ * reachable: what the adapter itself decides (channel and input checks, error mapping, events). The same adapter
+ * against a real server is in agent-api-real.test.ts and ipc-real-services.test.ts.
+ */
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
-const PROFILE_TOKEN = 'pt_0123456789abcdef0123456789abcdef';
-
-const baseStatus: DeviceStatus = unregisteredDeviceStatus;
+const NO_SERVER = 'http://127.0.0.1:9';
 
 let dir: string;
-let station: StationService | undefined;
+let agent: Agent;
 
-/**
- * The device service is H2's; until agent.ts wires it, this stand-in behaves like it for the adapter's purposes
- * (and deliberately leaks its secret in its answers, which the adapter must stop).
- */
-function makeAgent(overrides: Partial<AgentLike['device']> = {}) {
-  const secrets = createMemorySecretStore();
-  const calls: string[] = [];
-  let status: DeviceStatus = { ...baseStatus };
-  const agent: AgentLike = {
+async function makeAgent(): Promise<Agent> {
+  agent = await createAgent({
     dataDir: dir,
-    settings: SettingsStore.open(dir, {}),
-    secrets,
-    events: new AgentEvents(),
-    device: {
-      status: () => ({ ...status, device_secret: DEVICE_SECRET }) as DeviceStatus,
-      register: async (token, key) => {
-        calls.push(`register:${token}:${key ?? ''}`);
-        if (token.trim().toUpperCase() !== 'ABC123')
-          throw new AgentError('TOKEN_INVALID', 'Invalid token: request a new one');
-        await secrets.set(SECRET_ACCOUNTS.deviceSecret, DEVICE_SECRET);
-        status = { ...status, registered: true, device_key: key ?? 'device-0a1b2c3d', heartbeat: 'active' };
-        return { ok: true, device_secret: DEVICE_SECRET };
-      },
-      unregister: async () => {
-        status = { ...baseStatus };
-      },
-      heartbeatNow: async () => ({
-        ok: true,
-        message: 'Heartbeat sent',
-        latency_ms: 7,
-        device_secret: DEVICE_SECRET,
-      }),
-      ownDeviceKey: () => 'device-0a1b2c3d',
-      startPluginHeartbeat: () => calls.push('plugin:start'),
-      stopPluginHeartbeat: () => calls.push('plugin:stop'),
-      ...overrides,
-    },
-  };
-  return { agent, calls, secrets };
+    serverUrl: NO_SERVER,
+    secrets: createMemorySecretStore(),
+    logging: false,
+    station: { realtime: false },
+  });
+  return agent;
 }
 
 const app = { name: 'Outpost', version: '0.1.0', shell: 'headless' as const, electron: null };
@@ -67,14 +36,13 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'outpost-api-'));
 });
 afterEach(async () => {
-  await station?.stop();
-  station = undefined;
+  await agent?.station.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('agent API adapter', () => {
+describe('agent API adapter over the real services', () => {
   it('refuses an unknown channel and prototype names (__proto__, constructor) with UNKNOWN_CHANNEL', async () => {
-    const api = createAgentApi({ agent: makeAgent().agent, app });
+    const api = createAgentApi({ agent: await makeAgent(), app });
     for (const ch of ['nope', '__proto__', 'constructor', 42, null]) {
       const r = await api.invoke(ch, {});
       expect(r).toEqual({ ok: false, error: { code: 'UNKNOWN_CHANNEL', message: 'Unknown API call' } });
@@ -82,7 +50,8 @@ describe('agent API adapter', () => {
   });
 
   it('rejects invalid input (token as a number, unknown extra field, bad device key) before calling the service', async () => {
-    const { agent, calls } = makeAgent();
+    const agent = await makeAgent();
+    const register = vi.spyOn(agent.device, 'register');
     const api = createAgentApi({ agent, app });
     const bad = [
       { token: 123 },
@@ -98,46 +67,33 @@ describe('agent API adapter', () => {
     }
     const r = await api.invoke('device.register', { token: 5 });
     expect(!r.ok && r.error.message).toMatch(/token/);
-    expect(calls).toEqual([]);
+    expect(register).not.toHaveBeenCalled();
   });
 
-  it('turns an AgentError into {ok:false} with its code and operator message', async () => {
-    const api = createAgentApi({ agent: makeAgent().agent, app });
-    expect(await api.invoke('device.register', { token: 'FFFFFF' })).toEqual({
-      ok: false,
-      error: { code: 'TOKEN_INVALID', message: 'Invalid token: request a new one' },
-    });
+  it("turns the service's AgentError into {ok:false} with its catalogue code and operator message", async () => {
+    const api = createAgentApi({ agent: await makeAgent(), app });
+    const r = await api.invoke('device.register', { token: 'XYZ' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_TOKEN_FORMAT' } });
+    expect(!r.ok && r.error.message).toMatch(/6 hexadecimal characters/);
+    // A well-formed token against a server that is not there: the network, said as such.
+    const net = await api.invoke('device.register', { token: 'ab-cd-ef' });
+    expect(net).toMatchObject({ ok: false, error: { code: 'NETWORK_ERROR' } });
   });
 
   it('answers any other thrown error with a generic INTERNAL_ERROR that leaks nothing', async () => {
-    const { agent } = makeAgent({
-      heartbeatNow: async () => {
-        throw new Error(`ECONNRESET at /home/op/.outpost with ${DEVICE_SECRET}`);
-      },
-    });
+    const agent = await makeAgent();
+    vi.spyOn(agent.device, 'heartbeatNow').mockRejectedValue(
+      new Error(`ECONNRESET at /home/op/.outpost with ${JWT}`),
+    );
     const r = await createAgentApi({ agent, app }).invoke('device.heartbeatNow', undefined);
     expect(r).toEqual({ ok: false, error: { code: 'INTERNAL_ERROR', message: INTERNAL_MESSAGE } });
   });
 
-  it('answers a service result that does not fit the output schema with INTERNAL_ERROR', async () => {
-    const { agent } = makeAgent({ status: () => ({ registered: 'maybe' }) as unknown as DeviceStatus });
-    const r = await createAgentApi({ agent, app }).invoke('device.status', {});
-    expect(!r.ok && r.error.code).toBe('INTERNAL_ERROR');
-  });
-
-  it('registers, then never returns the device secret, the JWT or a profile token in any answer', async () => {
-    const { agent, secrets } = makeAgent();
-    await secrets.set(SECRET_ACCOUNTS.jwt, JWT);
+  it('never returns the JWT in any answer', async () => {
+    const agent = await makeAgent();
+    await agent.secrets.set(SECRET_ACCOUNTS.jwt, JWT);
     const api = createAgentApi({ agent, app });
-    const reg = await api.invoke('device.register', { token: ' abc123 ' });
-    expect(reg.ok && (reg.value as DeviceStatus).registered).toBe(true);
-    expect(
-      await api.invoke('settings.setProfileToken', { profile: 'default', token: PROFILE_TOKEN }),
-    ).toEqual({
-      ok: true,
-      value: { profile: 'default', has_token: true },
-    });
-    const answers = [reg];
+    const answers = [];
     for (const ch of [
       'device.status',
       'device.heartbeatNow',
@@ -145,41 +101,28 @@ describe('agent API adapter', () => {
       'settings.get',
       'app.info',
       'logs.tail',
+      'station.status',
     ]) {
       answers.push(await api.invoke(ch, {}));
     }
-    const all = JSON.stringify(answers);
-    for (const secret of [DEVICE_SECRET, JWT, PROFILE_TOKEN]) expect(all).not.toContain(secret);
-    expect(all).not.toContain('device_secret');
-    const settings = answers.find((a) => a.ok && 'profiles' in (a.value as object));
-    expect(
-      settings?.ok && (settings.value as { profiles: Array<{ has_token: boolean }> }).profiles[0]?.has_token,
-    ).toBe(true);
+    expect(answers.every((a) => a.ok)).toBe(true);
+    expect(JSON.stringify(answers)).not.toContain(JWT);
   });
 
-  it('settings.setProfileToken on a profile that does not exist answers NOT_FOUND', async () => {
-    const r = await createAgentApi({ agent: makeAgent().agent, app }).invoke('settings.setProfileToken', {
-      profile: 'ghost',
-      token: PROFILE_TOKEN,
-    });
-    expect(!r.ok && r.error.code).toBe('NOT_FOUND');
-  });
-
-  it('settings.update validates (timeout -1 refused) and removing a profile deletes its token', async () => {
-    const { agent, secrets } = makeAgent();
+  it('settings.update validates (timeout -1 refused) and applies a valid profile list', async () => {
+    const agent = await makeAgent();
     const api = createAgentApi({ agent, app });
     const p = { name: 'b', base_url: 'http://127.0.0.1:2', timeout: 5, retries: 1, verify_tls: true };
     const def = { ...p, name: 'default', base_url: 'http://127.0.0.1:8787' };
     expect((await api.invoke('settings.update', { profiles: [def, { ...p, timeout: -1 }] })).ok).toBe(false);
-    expect((await api.invoke('settings.update', { profiles: [def, p] })).ok).toBe(true);
-    await api.invoke('settings.setProfileToken', { profile: 'b', token: PROFILE_TOKEN });
-    const r = await api.invoke('settings.update', { profiles: [def] });
-    expect(r.ok).toBe(true);
-    expect(await secrets.get(SECRET_ACCOUNTS.profileToken('b'))).toBeNull();
+    const r = await api.invoke('settings.update', { profiles: [def, p] });
+    expect(r.ok && r.value).toMatchObject({ profiles: [def, p] });
+    expect(agent.settings.get().profiles.map((x) => x.name)).toEqual(['default', 'b']);
   });
 
   it('logs.tail returns the last lines at or above the level, skipping non-JSON lines', async () => {
-    mkdirSync(join(dir, 'logs'));
+    const agent = await makeAgent();
+    mkdirSync(join(dir, 'logs'), { recursive: true });
     const lines = [
       { level: 'info', time: '2026-11-22T05:00:00.000Z', name: 'device', msg: 'registered' },
       { level: 'debug', time: '2026-11-22T05:00:01.000Z', name: 'device', msg: 'details' },
@@ -189,7 +132,7 @@ describe('agent API adapter', () => {
       join(dir, 'logs', 'app.log'),
       lines.map((l) => JSON.stringify(l)).join('\n') + '\nnot json\n',
     );
-    const api = createAgentApi({ agent: makeAgent().agent, app });
+    const api = createAgentApi({ agent, app });
     const r = await api.invoke('logs.tail', { level: 'info' });
     expect(r.ok && (r.value as { lines: Array<{ msg: string }> }).lines.map((l) => l.msg)).toEqual([
       'registered',
@@ -201,34 +144,29 @@ describe('agent API adapter', () => {
   });
 
   it('ui.opened / ui.closed run the plugin heartbeat while at least one UI is open', async () => {
-    const { agent, calls } = makeAgent();
+    const agent = await makeAgent();
+    const start = vi.spyOn(agent.device, 'startPluginHeartbeat');
+    const stop = vi.spyOn(agent.device, 'stopPluginHeartbeat');
     const api = createAgentApi({ agent, app });
     await api.invoke('ui.opened', {});
     await api.invoke('ui.opened', {});
     await api.invoke('ui.closed', {});
-    expect(calls).toEqual(['plugin:start']);
+    expect([start.mock.calls.length, stop.mock.calls.length]).toEqual([1, 0]);
     await api.invoke('ui.closed', {});
     await api.invoke('ui.closed', {});
-    expect(calls).toEqual(['plugin:start', 'plugin:stop']);
+    expect([start.mock.calls.length, stop.mock.calls.length]).toEqual([1, 1]);
   });
 
-  it('answers NOT_AVAILABLE for station, license, server and admin calls when those services are absent', async () => {
-    const api = createAgentApi({ agent: makeAgent().agent, app });
-    for (const ch of ['station.status', 'license.status', 'server.status', 'admin.devices.list']) {
+  it('answers NOT_AVAILABLE for server and admin calls when this agent runs no embedded server', async () => {
+    const api = createAgentApi({ agent: await makeAgent(), app });
+    for (const ch of ['server.status', 'admin.devices.list']) {
       const r = await api.invoke(ch, {});
       expect(!r.ok && r.error.code, ch).toBe('NOT_AVAILABLE');
     }
   });
 
-  it('maps the real station service (offline): status, queue, a bad UID refused by the station', async () => {
-    const { agent, secrets } = makeAgent();
-    station = new StationService({
-      dataDir: dir,
-      secrets,
-      serverUrl: () => 'http://127.0.0.1:9',
-      realtime: false,
-    });
-    agent.station = station;
+  it('the station offline: status, a queue that lists its pending copies, a bad UID refused by the station', async () => {
+    const agent = await makeAgent();
     const api = createAgentApi({ agent, app });
     const s = await api.invoke('station.status', {});
     expect(s.ok && s.value).toMatchObject({ online: false, logged_in: false, pending: 0 });
@@ -239,26 +177,23 @@ describe('agent API adapter', () => {
     });
     const bad = await api.invoke('station.recordCopy', { client_id: 1, uid: 'not-hex' });
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.error.code).not.toBe('INTERNAL_ERROR');
+    if (!bad.ok) expect(bad.error.code).toBe('VALIDATION_ERROR');
   });
 
-  it('forwards events validated and secret-free: realtime payload keys like jwt are stripped, bad events dropped', async () => {
-    const { agent } = makeAgent();
+  it('forwards events validated and secret-free: realtime payload keys like jwt are stripped', async () => {
+    const agent = await makeAgent();
     const api = createAgentApi({ agent, app });
     const seen: UiEvent[] = [];
     const off = api.onEvent((e) => seen.push(e));
-    agent.events.emit({ type: 'device.status', data: baseStatus });
-    agent.events.emit({ type: 'device.status', data: { bogus: true } as unknown as DeviceStatus });
+    agent.events.emit({ type: 'device.status', data: unregisteredDeviceStatus });
     agent.events.emit({
       type: 'realtime',
       data: { event: 'quota_updated', data: { client_id: 1, jwt: JWT } },
     });
-    await new Promise((r) => setImmediate(r));
     off();
-    agent.events.emit({ type: 'device.status', data: baseStatus });
-    await new Promise((r) => setImmediate(r));
+    agent.events.emit({ type: 'device.status', data: unregisteredDeviceStatus });
     expect(seen).toEqual([
-      { type: 'device.status', data: baseStatus },
+      { type: 'device.status', data: unregisteredDeviceStatus },
       { type: 'realtime', data: { event: 'quota_updated', data: { client_id: 1 } } },
     ]);
   });

@@ -63,7 +63,6 @@ describe('channel map', () => {
       'license.status',
       'settings.get',
       'settings.update',
-      'settings.setProfileToken',
       'server.status',
       'server.configure',
       'logs.tail',

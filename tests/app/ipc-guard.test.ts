@@ -2,71 +2,43 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import {
   CHANNEL_NAMES,
   IPC_EVENT_CHANNEL,
   ipcChannelName,
   type UiEvent,
 } from '../../src-shared/ipc/channels.js';
-import { createAgentApi, type AgentLike } from '../../src-main/agent/api.js';
-import { AgentEvents, type DeviceStatus } from '../../src-main/agent/events.js';
+import { createAgent, type Agent } from '../../src-main/agent/agent.js';
+import { createAgentApi } from '../../src-main/agent/api.js';
 import { createMemorySecretStore } from '../../src-main/agent/secrets/secret-store.js';
-import { SettingsStore } from '../../src-main/agent/settings/settings.js';
-import {
-  forwardEvents,
-  registerIpc,
-  UNTRUSTED_SENDER,
-  type IpcMainLike,
-} from '../../src-main/app/ipc-bridge.js';
+import { forwardEvents, registerIpc, UNTRUSTED_SENDER } from '../../src-main/app/ipc-bridge.js';
 import { isTrustedSender, type AppOrigin, type IpcEventLike } from '../../src-main/app/security-policy.js';
-import { unregisteredDeviceStatus } from '../helpers/device-status.js';
-
-/** Electron's ipcMain, as far as the shell uses it (the one allowed fake: no Electron runtime here). */
-class FakeIpcMain implements IpcMainLike {
-  handlers = new Map<string, (event: IpcEventLike, ...args: unknown[]) => Promise<unknown>>();
-  handle(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => Promise<unknown>) {
-    if (this.handlers.has(channel)) throw new Error(`second handler for ${channel}`);
-    this.handlers.set(channel, listener);
-  }
-  removeHandler(channel: string) {
-    this.handlers.delete(channel);
-  }
-  call(channel: string, event: IpcEventLike, ...args: unknown[]) {
-    const h = this.handlers.get(channel);
-    if (!h) throw new Error(`no handler for ${channel}`);
-    return h(event, ...args);
-  }
-}
-
-const status: DeviceStatus = unregisteredDeviceStatus;
+import { FakeIpcMain } from '../helpers/fake-ipc-main.js';
 
 let dir: string;
 let origin: AppOrigin;
-let calls: string[];
-let agent: AgentLike;
+/** The real agent (services over a temp data dir, no server reachable); the spy only records the calls. */
+let agent: Agent;
+let register: MockInstance<Agent['device']['register']>;
+const calls = () => register.mock.calls.map(([token]) => `register:${token}`);
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'outpost-ipc-'));
   origin = { rendererIndex: join(dir, 'renderer', 'index.html'), devServerOrigin: null };
-  calls = [];
-  agent = {
-    dataDir: dir,
-    settings: SettingsStore.open(dir, {}),
+  agent = await createAgent({
+    dataDir: join(dir, 'data'),
+    serverUrl: 'http://127.0.0.1:9',
     secrets: createMemorySecretStore(),
-    events: new AgentEvents(),
-    device: {
-      status: () => status,
-      register: async (token) => void calls.push(`register:${token}`),
-      unregister: async () => undefined,
-      heartbeatNow: async () => ({ ok: true, message: 'ok', latency_ms: 1 }),
-      ownDeviceKey: () => 'device-0a1b2c3d',
-      startPluginHeartbeat: () => undefined,
-      stopPluginHeartbeat: () => undefined,
-    },
-  };
+    logging: false,
+    station: { realtime: false },
+  });
+  register = vi.spyOn(agent.device, 'register');
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await agent.station.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const OUR_WC = 7;
 const appFrame = () => ({ url: pathToFileURL(origin.rendererIndex).toString(), parent: null });
@@ -99,7 +71,10 @@ describe('IPC registration and sender guard', () => {
 
   it('answers our window showing our renderer', async () => {
     const { ipc } = setup();
-    expect(await ipc.call(ipcChannelName('device.status'), ours(), {})).toEqual({ ok: true, value: status });
+    expect(await ipc.call(ipcChannelName('device.status'), ours(), {})).toEqual({
+      ok: true,
+      value: agent.device.status(),
+    });
   });
 
   it('ignores another webContents (a second window) without calling the agent', async () => {
@@ -108,7 +83,7 @@ describe('IPC registration and sender guard', () => {
     expect(await ipc.call(ipcChannelName('device.register'), other, { token: 'ABC123' })).toEqual(
       UNTRUSTED_SENDER,
     );
-    expect(calls).toEqual([]);
+    expect(calls()).toEqual([]);
     expect(rejected).toEqual(['device.register']);
   });
 
@@ -118,7 +93,7 @@ describe('IPC registration and sender guard', () => {
     expect(await ipc.call(ipcChannelName('device.register'), e, { token: 'ABC123' })).toEqual(
       UNTRUSTED_SENDER,
     );
-    expect(calls).toEqual([]);
+    expect(calls()).toEqual([]);
   });
 
   it('ignores a subframe of our window, a missing senderFrame, and a file:// outside the renderer dir', async () => {
@@ -150,10 +125,10 @@ describe('IPC registration and sender guard', () => {
       expect(r.ok).toBe(false);
       expect(r.error?.code).toBe('VALIDATION_ERROR');
     }
-    expect(calls).toEqual([]);
+    expect(calls()).toEqual([]);
     // Extra positional arguments are ignored, not trusted.
     await ipc.call(ch, ours(), { token: 'ABC123' }, { token: 'OTHER1' });
-    expect(calls).toEqual(['register:ABC123']);
+    expect(calls()).toEqual(['register:ABC123']);
   });
 
   it('accepts the Vite dev server only when configured, and only its exact origin', () => {
@@ -175,6 +150,7 @@ describe('IPC registration and sender guard', () => {
       isDestroyed: () => destroyed,
     };
     const off = forwardEvents(api, () => wc);
+    const status = agent.device.status();
     agent.events.emit({ type: 'device.status', data: status });
     await new Promise((r) => setImmediate(r));
     destroyed = true;

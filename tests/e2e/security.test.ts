@@ -116,7 +116,6 @@ describe.skipIf(skip !== null)('security: renderer context and bridge answers', 
     expect(password, 'the embedded server printed its bootstrap admin once').not.toBeNull();
     const login = await call('station.login', { username: password![1], password: password![2] });
     expect(login.ok, JSON.stringify(login.error)).toBe(true);
-    await call('settings.setProfileToken', { profile: 'embedded', token: 'pt-e2e-profile-token-0123456789' });
 
     // Every read-only channel, plus admin reads that use the API key.
     const reads = CHANNEL_NAMES.filter((c) =>
@@ -130,7 +129,6 @@ describe.skipIf(skip !== null)('security: renderer context and bridge answers', 
       device_secret: await store.get(SECRET_ACCOUNTS.deviceSecret),
       jwt: await store.get(SECRET_ACCOUNTS.jwt),
       api_key: await store.get(EMBEDDED_API_KEY_ACCOUNT),
-      profile_token: await store.get(SECRET_ACCOUNTS.profileToken('embedded')),
     };
     expect(secrets.device_secret, 'registration stored a device secret').toBeTruthy();
     expect(secrets.api_key, 'the embedded server has an admin API key').toBeTruthy();

@@ -3,11 +3,16 @@
  * answers from plain defaults unless a test overrides it; `emit` pushes an agent event to the subscribers, and
  * `calls` records what the components sent.
  */
+import type { Channel, ChannelOutput } from '../../src-shared/ipc/channels.js';
 import type { AgentEvent, DeviceStatus, OutpostApi, Result } from '../../src-renderer/api/types.js';
 import { unregisteredDeviceStatus } from '../helpers/device-status.js';
 
 type Fn = (input?: unknown) => Promise<Result<unknown>>;
 type Tree = { [k: string]: Fn | Tree };
+/** Per channel, an answer of the channel's own output type: a fake cannot return a shape the agent never would. */
+export type FakeHandlers = {
+  [C in Channel]?: (input?: unknown) => Promise<Result<ChannelOutput<C>>>;
+};
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = (code: string, message: string): Result<never> => ({
@@ -27,45 +32,39 @@ export const registeredStatus: DeviceStatus = {
   last_latency_ms: 12,
 };
 
-const defaults = (): Tree => ({
-  device: {
-    status: async () => ok(unregisteredStatus),
-    ownKey: async () => ok({ device_key: 'own-key-0001' }),
-    register: async () => ok(registeredStatus),
-    unregister: async () => ok(unregisteredStatus),
-    heartbeatNow: async () => ok({ ok: true, message: 'Heartbeat accepted', latency_ms: 12 }),
-  },
-  station: {
-    status: async () =>
-      ok({
-        online: true,
-        logged_in: true,
-        login_needed: false,
-        username: 'op',
-        syncing: false,
-        last_sync_at: null,
-        last_attempt: null,
-        last_error: null,
-        pending: 0,
-        failed: 0,
-        server_url: 'http://127.0.0.1:9',
-      }),
-    queue: async () => ok({ counts: { pending: 0, synced: 0, failed: 0 }, failed: [], pending: [] }),
-    quotas: async () => ok({ quotas: [] }),
-  },
-  server: {
-    status: async () =>
-      ok({
-        mode: 'off',
-        port: 8080,
-        running: false,
-        url: null,
-        agent_points_here: false,
-        started_at: null,
-        last_error: null,
-        admin_available: false,
-      }),
-  },
+const defaults = (): FakeHandlers => ({
+  'device.status': async () => ok(unregisteredStatus),
+  'device.ownKey': async () => ok({ device_key: 'own-key-0001' }),
+  'device.register': async () => ok(registeredStatus),
+  'device.unregister': async () => ok(unregisteredStatus),
+  'device.heartbeatNow': async () => ok({ ok: true, message: 'Heartbeat accepted', latency_ms: 12 }),
+  'station.status': async () =>
+    ok({
+      online: true,
+      logged_in: true,
+      login_needed: false,
+      username: 'op',
+      syncing: false,
+      last_sync_at: null,
+      last_attempt: null,
+      last_error: null,
+      pending: 0,
+      failed: 0,
+      server_url: 'http://127.0.0.1:9',
+    }),
+  'station.queue': async () => ok({ counts: { pending: 0, synced: 0, failed: 0 }, failed: [], pending: [] }),
+  'station.quotas': async () => ok({ quotas: [] }),
+  'server.status': async () =>
+    ok({
+      mode: 'off',
+      port: 8080,
+      running: false,
+      url: null,
+      agent_points_here: false,
+      started_at: null,
+      last_error: null,
+      admin_available: false,
+    }),
 });
 
 export interface FakeApi {
@@ -75,9 +74,9 @@ export interface FakeApi {
 }
 
 /** `overrides` uses channel names: `{ 'device.register': async () => fail(...) }`. */
-export function fakeApi(overrides: Record<string, Fn> = {}): FakeApi {
-  const tree = defaults();
-  for (const [name, fn] of Object.entries(overrides)) {
+export function fakeApi(overrides: FakeHandlers = {}): FakeApi {
+  const tree: Tree = {};
+  for (const [name, fn] of Object.entries({ ...defaults(), ...overrides }) as [string, Fn][]) {
     const parts = name.split('.');
     let node = tree;
     for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Tree;

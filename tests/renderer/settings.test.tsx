@@ -20,7 +20,6 @@ const view: SettingsView = {
       timeout: 20,
       retries: 3,
       verify_tls: true,
-      has_token: true,
     },
   ],
   heartbeat_interval_sec: 60,
@@ -35,11 +34,10 @@ const withApi = (fake: FakeApi, ui: React.ReactNode) =>
   render(<ApiProvider value={fake.api}>{ui}</ApiProvider>);
 
 describe('settings: profiles', () => {
-  it('adds a profile and sends its token to the keyring channel, never into the profile', async () => {
+  it('adds a profile: the form asks for no credential, only where the server is and how to reach it', async () => {
     const fake = fakeApi({
       'settings.get': async () => ok(view),
       'settings.update': async () => ok(view),
-      'settings.setProfileToken': async () => ok({ profile: 'staging', has_token: true }),
     });
     withApi(fake, <ProfilesSection />);
     await userEvent.click(await screen.findByRole('button', { name: 'Add profile' }));
@@ -47,19 +45,15 @@ describe('settings: profiles', () => {
     await userEvent.clear(screen.getByLabelText('Base URL'));
     await userEvent.type(screen.getByLabelText('Base URL'), 'http://10.0.0.5:8080');
     await userEvent.click(screen.getByLabelText(/Verify TLS/));
-    await userEvent.type(screen.getByLabelText(/API token/), 's3cret-token');
+    expect(screen.queryByLabelText(/token/i)).toBeNull();
     await userEvent.click(screen.getByRole('button', { name: 'Save profile' }));
-    await waitFor(() => expect(fake.calls.some((c) => c.channel === 'settings.setProfileToken')).toBe(true));
+    await waitFor(() => expect(fake.calls.some((c) => c.channel === 'settings.update')).toBe(true));
     const update = fake.calls.find((c) => c.channel === 'settings.update')?.input as SettingsView;
     expect(update.profiles).toEqual([
       { name: 'production', base_url: 'https://srv.example', timeout: 20, retries: 3, verify_tls: true },
       { name: 'staging', base_url: 'http://10.0.0.5:8080', timeout: 20, retries: 3, verify_tls: false },
     ]);
-    expect(JSON.stringify(update)).not.toContain('s3cret-token');
-    expect(fake.calls.find((c) => c.channel === 'settings.setProfileToken')?.input).toEqual({
-      profile: 'staging',
-      token: 's3cret-token',
-    });
+    expect(fake.calls.map((c) => c.channel)).toEqual(['settings.get', 'settings.update', 'settings.get']);
   });
 
   it('refuses a second profile with an existing name ("production")', async () => {

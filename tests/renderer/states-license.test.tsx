@@ -33,7 +33,7 @@ describe('license state over a real agent and server', () => {
   it('a license revoked on the server shows Revoked at once: the server announces it on the socket, the agent re-checks', async () => {
     const { s, id } = await licensed(true);
     await s.agent.station.login(TEST_ADMIN.username, TEST_ADMIN.password);
-    await waitFor(() => expect(s.agent.station.status().realtime_connected).toBe(true));
+    await waitFor(() => expect(s.agent.station.diagnostics().realtime_connected).toBe(true));
 
     await revoke(s.srv, id);
     // Nobody presses anything and the hourly check is far away: only the announcement can bring this.
@@ -52,7 +52,7 @@ describe('license state over a real agent and server', () => {
   it('an announcement about another license does not trigger a check', async () => {
     const { s, id } = await licensed(true);
     await s.agent.station.login(TEST_ADMIN.username, TEST_ADMIN.password);
-    await waitFor(() => expect(s.agent.station.status().realtime_connected).toBe(true));
+    await waitFor(() => expect(s.agent.station.diagnostics().realtime_connected).toBe(true));
     const license = s.agent.license;
     const real = license.checkNow.bind(license);
     let checks = 0;

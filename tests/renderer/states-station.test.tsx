@@ -84,7 +84,7 @@ describe('station states over a real agent and server', () => {
     );
     expect(dialog.textContent).toMatch(/undo this until the next sync/);
     await userEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
-    expect(s.agent.station.queue().failed).toBe(2);
+    expect(s.agent.station.queue().counts.failed).toBe(2);
 
     await userEvent.click(screen.getByRole('button', { name: 'Dismiss 04B1B1B1' }));
     await userEvent.click(screen.getByRole('button', { name: 'Dismiss copy' }));
@@ -93,10 +93,10 @@ describe('station states over a real agent and server', () => {
 
     await userEvent.click(screen.getByRole('button', { name: 'Undo' }));
     await waitFor(() => expect(screen.getByTestId('queue-failed').textContent).toBe('2'));
-    expect(s.agent.station.queue().failed).toBe(2);
+    expect(s.agent.station.queue().counts.failed).toBe(2);
 
     // Dismissed again, then a sync runs: the undo is gone from the page and the agent refuses it too.
-    const uuid = s.agent.station.queue().failed_items.find((i) => i.uid === '04B1B1B1')!.uuid;
+    const uuid = s.agent.station.queue().failed.find((i) => i.uid === '04B1B1B1')!.uuid;
     await userEvent.click(screen.getByRole('button', { name: 'Dismiss 04B1B1B1' }));
     await userEvent.click(screen.getByRole('button', { name: 'Dismiss copy' }));
     await screen.findByTestId('dismissed');
@@ -104,7 +104,7 @@ describe('station states over a real agent and server', () => {
     await waitFor(() => expect(screen.queryByTestId('dismissed')).toBeNull());
     expect(screen.getByTestId('queue-failed').textContent).toBe('1');
     expect(() => s.agent.station.undoDismiss(uuid)).toThrow(/can no longer be undone/);
-    expect(s.agent.station.queue().failed).toBe(1);
+    expect(s.agent.station.queue().counts.failed).toBe(1);
   });
 
   it('a sync that cannot reach the server leaves "Last sync" where it was and shows one offline state, also in the header', async () => {

@@ -145,6 +145,17 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
       await register(srv, d.device_key, d.token_code.toLowerCase());
     });
 
+    it('accepts the token as pasted from print ("ab-cd-ef", "AB CD EF"), refuses 7 hex digits with 400', async () => {
+      const d = await createDevice(srv);
+      const t = d.token_code;
+      const seven = await srv.api('POST', `/api/devices/${d.device_key}/register`, { token_code: `${t}0` });
+      expect(seven.status).toBe(400);
+      await register(srv, d.device_key, `${t.slice(0, 2)}-${t.slice(2, 4)}-${t.slice(4)}`.toLowerCase());
+      const e = await createDevice(srv);
+      const u = e.token_code;
+      await register(srv, e.device_key, `${u.slice(0, 3)} ${u.slice(3)}`);
+    });
+
     it('strips unknown fields instead of storing them', async () => {
       const d = await createDevice(srv, { device_key: 'reg-strip' });
       const r = await srv.api('POST', '/api/devices/reg-strip/register', {

@@ -13,7 +13,7 @@ import type {
 } from '../../../src-shared/ipc/channels.js';
 import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
-import { AgentError } from '../errors.js';
+import { AgentError, relayedCode } from '../errors.js';
 import { USER_AGENT } from '../http/client.js';
 import { HeartbeatSampler } from './stats-sampler.js';
 
@@ -169,7 +169,7 @@ export class AdminClient {
       const e = obj(json);
       const code = str(e.code) ?? (res.status === 404 ? 'NOT_FOUND' : 'SERVER_ERROR');
       const message = str(e.error) ?? str(e.message) ?? `Server answered HTTP ${res.status}`;
-      throw new AgentError(code, message);
+      throw new AgentError(relayedCode(code), message);
     }
     return json;
   }

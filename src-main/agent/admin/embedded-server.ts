@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ServerStatus } from '../../../src-shared/ipc/channels.js';
-import type { AgentLike } from '../api/agent-like.js';
+import type { AgentServices } from '../agent.js';
 import { AgentError, describeError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import type { AdminEndpoint } from './admin-client.js';
@@ -53,7 +53,7 @@ export class EmbeddedServer implements ServerController {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly agent: Pick<AgentLike, 'dataDir' | 'settings' | 'secrets'>,
+    private readonly agent: Pick<AgentServices, 'dataDir' | 'settings' | 'secrets'>,
     private readonly spawn: ServerSpawner,
     private readonly hooks: { onReady?(url: string): void; onStopped?(): void } = {},
   ) {}

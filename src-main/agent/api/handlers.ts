@@ -1,18 +1,16 @@
 /**
  * One handler per channel: the input is already parsed by the channel's schema; the return value is checked
- * against the output schema by api.ts. The mapped type makes the compiler insist on a handler for every
- * channel in the map, with the right input and output types.
+ * against the output schema by api.ts. The services return the contract's types, so a handler only calls and
+ * forwards; the mapped type makes the compiler insist on a handler for every channel, with the right types.
  */
 import type { Channel, ChannelOutput, Channels, SettingsView } from '../../../src-shared/ipc/channels.js';
 import type { z } from 'zod';
 import { AdminClient } from '../admin/admin-client.js';
 import type { ServerController } from '../admin/embedded-server.js';
+import type { AgentServices } from '../agent.js';
 import { AgentError, describeError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
-import { SECRET_ACCOUNTS } from '../secrets/secret-store.js';
-import type { AgentLike } from './agent-like.js';
 import { logsDir, tailLog } from './logs-tail.js';
-import * as map from './mappers.js';
 
 type Input<C extends Channel> = z.output<Channels[C]['input']>;
 export type Handlers = {
@@ -27,7 +25,7 @@ export interface AppInfoBase {
 }
 
 export interface HandlerDeps {
-  agent: AgentLike;
+  agent: AgentServices;
   app: AppInfoBase;
   server?: ServerController;
   admin?: AdminClient;
@@ -44,16 +42,7 @@ const notAvailable = (what: string) =>
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { agent } = deps;
-  const station = () =>
-    agent.station ??
-    (() => {
-      throw notAvailable('The station');
-    })();
-  const license = () =>
-    agent.license ??
-    (() => {
-      throw notAvailable('Licensing');
-    })();
+  const { station, license } = agent;
   const server = () =>
     deps.server ??
     (() => {
@@ -64,26 +53,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     (() => {
       throw notAvailable('The server admin');
     })();
-  const deviceStatus = async () => agent.device.status();
-  const stationStatus = async () => map.toStationStatus(await station().status());
-  const queue = async () => map.toQueueSnapshot(await station().queue());
+  const deviceStatus = () => agent.device.status();
+  const stationStatus = () => station.status();
+  const queue = () => station.queue();
   let uiOpen = 0;
 
-  async function settingsView(): Promise<SettingsView> {
+  function settingsView(): SettingsView {
     const s = agent.settings.get();
-    const profiles = await Promise.all(
-      s.profiles.map(async (p) => ({
-        name: p.name,
-        base_url: p.base_url,
-        timeout: p.timeout,
-        retries: p.retries,
-        verify_tls: p.verify_tls,
-        has_token: (await agent.secrets.get(SECRET_ACCOUNTS.profileToken(p.name))) !== null,
-      })),
-    );
     return {
       active: s.active,
-      profiles,
+      profiles: s.profiles,
       heartbeat_interval_sec: s.heartbeat_interval_sec,
       device_note: s.device_note,
       public_ip_url: s.public_ip_url ?? null,
@@ -103,84 +82,48 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       await agent.device.unregister();
       return deviceStatus();
     },
-    'device.heartbeatNow': async () => {
-      const r = (await agent.device.heartbeatNow()) as {
-        ok?: unknown;
-        message?: unknown;
-        latency_ms?: unknown;
-      };
-      return {
-        ok: r.ok === true,
-        message: typeof r.message === 'string' ? r.message : '',
-        latency_ms: typeof r.latency_ms === 'number' ? r.latency_ms : null,
-      };
-    },
-    'device.ownKey': async () => {
-      const k = await agent.device.ownDeviceKey();
-      const key = typeof k === 'string' ? k : (k as { device_key?: unknown } | null)?.device_key;
-      if (typeof key !== 'string') throw new AgentError('UNEXPECTED_RESPONSE', 'No device key available');
-      return { device_key: key };
-    },
+    'device.heartbeatNow': () => agent.device.heartbeatNow(),
+    'device.ownKey': () => ({ device_key: agent.device.ownDeviceKey() }),
 
     'station.login': async ({ username, password }) => {
-      await station().login(username, password);
+      await station.login(username, password);
       return stationStatus();
     },
     'station.logout': async () => {
-      await station().logout();
+      await station.logout();
       return stationStatus();
     },
-    'station.recordCopy': async ({ client_id, uid }) =>
-      map.toCopyReceipt(await station().recordCopy(client_id, uid)),
-    'station.syncNow': async () => map.toSyncResult(await station().syncNow()),
+    'station.recordCopy': ({ client_id, uid }) => station.recordCopy(client_id, uid),
+    'station.syncNow': () => station.syncNow(),
     'station.queue': queue,
-    'station.quotas': async () => map.toQuotas(await station().quotas()),
-    'station.retry': async ({ uuid }) => {
-      await station().retry(uuid);
+    'station.quotas': () => ({ quotas: station.quotas() }),
+    'station.retry': ({ uuid }) => {
+      station.retry(uuid);
       return queue();
     },
-    'station.dismiss': async ({ uuid }) => {
-      await station().dismiss(uuid);
+    'station.dismiss': ({ uuid }) => {
+      station.dismiss(uuid);
       return queue();
     },
-    'station.undoDismiss': async ({ uuid }) => {
-      await station().undoDismiss(uuid);
+    'station.undoDismiss': ({ uuid }) => {
+      station.undoDismiss(uuid);
       return queue();
     },
     'station.status': stationStatus,
 
-    'license.activate': async ({ license_key, email }) =>
-      map.toLicenseStatus(await license().activate(license_key, email)),
-    'license.deactivate': async () => {
-      await license().deactivate();
-      return map.toLicenseStatus(await license().status());
-    },
-    'license.status': async () => map.toLicenseStatus(await license().status()),
-    'license.checkNow': async () => map.toLicenseStatus(await license().checkNow()),
+    'license.activate': ({ license_key, email }) => license.activate(license_key, email),
+    'license.deactivate': () => license.deactivate(),
+    'license.status': () => license.status(),
+    'license.checkNow': () => license.checkNow(),
 
     'settings.get': settingsView,
-    'settings.update': async (patch) => {
-      const before = agent.settings.get().profiles.map((p) => p.name);
+    'settings.update': (patch) => {
       const { public_ip_url, ...rest } = patch;
       agent.settings.update({
         ...rest,
         ...(public_ip_url !== undefined ? { public_ip_url: public_ip_url ?? undefined } : {}),
       });
-      // A removed profile takes its token out of the keyring with it.
-      const after = new Set(agent.settings.get().profiles.map((p) => p.name));
-      for (const name of before.filter((n) => !after.has(n))) {
-        await agent.secrets.delete(SECRET_ACCOUNTS.profileToken(name));
-      }
       return settingsView();
-    },
-    'settings.setProfileToken': async ({ profile, token }) => {
-      if (!agent.settings.get().profiles.some((p) => p.name === profile)) {
-        throw new AgentError('NOT_FOUND', `No profile named '${profile}'`);
-      }
-      const account = SECRET_ACCOUNTS.profileToken(profile);
-      if (token === null) await agent.secrets.delete(account);
-      else await agent.secrets.set(account, token);
-      return { profile, has_token: token !== null };
     },
 
     'server.status': () => server().status(),
@@ -203,9 +146,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     // Reference-counted: several windows / browser tabs may be open; the plugin heartbeat runs while any is.
     'ui.opened': () => {
       if (uiOpen++ === 0) {
-        Promise.resolve(agent.device.startPluginHeartbeat()).catch((err: unknown) =>
-          log.warn({ err: describeError(err) }, 'plugin heartbeat did not start'),
-        );
+        agent.device
+          .startPluginHeartbeat()
+          .catch((err: unknown) => log.warn({ err: describeError(err) }, 'plugin heartbeat did not start'));
       }
       return { done: true as const };
     },

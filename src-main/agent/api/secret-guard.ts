@@ -7,7 +7,7 @@ const SECRET_KEY =
   /(secret|password|passwd|jwt|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|authorization|private[_-]?key|^token$|^cookie$)/i;
 
 /** Keys that look secret but only name where secrets live. */
-const NOT_SECRET = new Set(['secret_backend', 'has_token']);
+const NOT_SECRET = new Set(['secret_backend']);
 
 export function isSecretKey(key: string): boolean {
   return !NOT_SECRET.has(key) && SECRET_KEY.test(key);

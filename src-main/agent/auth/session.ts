@@ -1,4 +1,4 @@
-import { AgentError, describeError } from '../errors.js';
+import { AgentError, describeError, relayedCode } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { ServerClock } from '../time/server-clock.js';
@@ -68,7 +68,7 @@ export class AuthSession {
         throw new AgentError('NETWORK_ERROR', `Cannot reach the server: ${err.message}`);
       }
       throw new AgentError(
-        (err as StationApiError).code ?? 'UNEXPECTED_RESPONSE',
+        relayedCode((err as StationApiError).code, 'UNEXPECTED_RESPONSE'),
         `Login failed: ${describeError(err)}`,
       );
     }

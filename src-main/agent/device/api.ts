@@ -5,7 +5,7 @@
  */
 import { AxiosError, type AxiosInstance } from 'axios';
 import type { RegisterResponse } from '../../../src-shared/api/devices.js';
-import { AgentError } from '../errors.js';
+import { AgentError, relayedCode } from '../errors.js';
 import type { HeartbeatErrorKind } from '../events.js';
 import { serverCode, serverMessage } from '../http/client.js';
 import type { DeviceInfo } from '../identity/index.js';
@@ -66,7 +66,7 @@ export function mapRegisterError(http: AxiosInstance, key: string, err: unknown)
       return new AgentError('VALIDATION_ERROR', `Registration rejected (400): ${said ?? 'invalid request'}.`);
     default:
       return new AgentError(
-        serverCode(err) ?? 'SERVER_ERROR',
+        relayedCode(serverCode(err)),
         `Registration failed (${res.status}): ${said ?? 'unexpected server answer'}. Try again later.`,
       );
   }

@@ -4,6 +4,7 @@
  * The device secret is read from the secret store once and kept in memory (a keyring round trip per heartbeat
  * would cost more than the heartbeat).
  */
+import type { HeartbeatResult } from '../../../src-shared/ipc/schemas/device.js';
 import type { AxiosInstance } from 'axios';
 import { AgentError, describeError } from '../errors.js';
 import type { AgentEvents, DeviceStatus } from '../events.js';
@@ -22,11 +23,7 @@ import { normalizeDeviceKey, normalizeToken } from './token.js';
 
 const log = createLogger('device');
 
-export interface HeartbeatResult {
-  ok: boolean;
-  message: string;
-  latency_ms: number | null;
-}
+export type { HeartbeatResult };
 
 export interface DeviceTimingOverrides {
   intervalMs?: number;

@@ -8,7 +8,7 @@
 import { createLogger } from '../logging/logger.js';
 import type { HeartbeatErrorKind } from '../events.js';
 import type { BeatOutcome } from './api.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '../../../src-shared/backoff.js';
 
 const log = createLogger('heartbeat');
 
@@ -146,7 +146,8 @@ export class HeartbeatLoop {
         log.warn({ failures: s.consecutive_failures }, 'heartbeat inactive; still retrying with backoff');
       }
       log.warn({ failures: s.consecutive_failures, reason: o.message }, 'heartbeat failed');
-      this.schedule(backoffDelay(s.consecutive_failures, t.backoff));
+      // The first failure waits about `base`: retry number failures-1.
+      this.schedule(backoffDelay(s.consecutive_failures - 1, t.backoff));
     }
     this.onChange(s);
   }

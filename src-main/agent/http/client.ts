@@ -4,6 +4,7 @@
  * exponential backoff + full jitter for network errors and 5xx — on idempotent methods only (GET/HEAD/OPTIONS/
  * PUT/DELETE). POSTs (registration burns a token, heartbeats have their own backoff loop) are never replayed here.
  */
+import { backoffDelay } from '../../../src-shared/backoff.js';
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
@@ -70,7 +71,7 @@ export function createHttpClient(profile: Profile, opts: HttpClientOptions = {})
       const attempt = config.__retryCount ?? 0;
       if (!IDEMPOTENT.has(method) || attempt >= profile.retries || !isRetryable(error)) throw error;
       config.__retryCount = attempt + 1;
-      const delay = Math.random() * base * 2 ** attempt; // full jitter
+      const delay = backoffDelay(attempt, { baseMs: base, capMs: 30_000 });
       log.debug(
         { url: config.url, method, attempt: attempt + 1, delay_ms: Math.round(delay) },
         'retrying request',

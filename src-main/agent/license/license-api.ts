@@ -4,7 +4,7 @@
  */
 import { AxiosError, type AxiosInstance } from 'axios';
 import type { ActivateData, PublicKeyData } from '../../../src-shared/api/licenses.js';
-import { AgentError } from '../errors.js';
+import { AgentError, relayedCode } from '../errors.js';
 import { serverCode, serverMessage } from '../http/client.js';
 
 export function mapLicenseError(http: AxiosInstance, what: string, err: unknown): AgentError {
@@ -45,7 +45,7 @@ export function mapLicenseError(http: AxiosInstance, what: string, err: unknown)
     }
     default:
       return new AgentError(
-        code ?? 'SERVER_ERROR',
+        relayedCode(code),
         `${what} failed (${res.status}): ${said ?? 'unexpected server answer'}.`,
       );
   }

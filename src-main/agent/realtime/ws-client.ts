@@ -1,7 +1,7 @@
 import type WebSocket from 'ws';
 import { describeError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
-import { fullJitterDelay } from './backoff.js';
+import { backoffDelay } from '../../../src-shared/backoff.js';
 
 const log = createLogger('realtime');
 
@@ -97,7 +97,10 @@ export class RealtimeClient {
 
   private retryLater(): void {
     if (!this.running) return;
-    const delay = fullJitterDelay(this.attempt, this.opts.backoff);
+    const delay = backoffDelay(this.attempt, {
+      baseMs: this.opts.backoff?.baseMs ?? 1_000,
+      capMs: this.opts.backoff?.capMs ?? 30_000,
+    });
     this.attempt++;
     this.schedule(delay);
   }

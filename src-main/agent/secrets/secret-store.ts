@@ -1,5 +1,5 @@
 /**
- * Where the agent keeps its secrets (device secret, JWT, profile tokens). The OS keyring is the default and the
+ * Where the agent keeps its secrets (device secret, station JWT, license pin, the embedded server's admin key). The OS keyring is the default and the
  * only automatic choice: when it is unreachable we fail with one clear line and never fall back to plaintext.
  * Headless machines without a Secret Service opt in to the encrypted file store (`--secrets-file`). The memory
  * store exists only for callers that ask for it by name (tests, throwaway tools).
@@ -20,7 +20,6 @@ export const SECRET_ACCOUNTS = {
   jwt: 'jwt',
   /** The license server's public key pinned at activation, and what the agent last wrote to license.json. */
   licensePin: 'license_pin',
-  profileToken: (profile: string) => `profile_token:${profile}`,
 } as const;
 
 export { SecretStoreCorruptError, SecretStoreUnavailableError } from './errors.js';

@@ -1,7 +1,7 @@
 /**
  * settings.json schema (seed 004's profiles + agent options). zod parses every read; unknown keys are stripped,
- * missing keys take their defaults, so an older file keeps working. A profile's API token never lives here: it is
- * in the keyring under `profile_token:<name>` (a `token` key in an old file is stripped on read).
+ * missing keys take their defaults, so an older file keeps working. A profile holds no credential (a `token` key
+ * in an old file is stripped on read): no server route takes a per-profile token.
  */
 import { z } from 'zod';
 

@@ -1,5 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type {
+  CopyReceipt,
+  QueueSnapshot,
+  Quota,
+  StationStatus,
+  SyncResult,
+} from '../../../src-shared/ipc/schemas/station.js';
 import { AuthSession, type AuthState, type SessionUser } from '../auth/session.js';
 import { AgentError, describeError } from '../errors.js';
 import type { AgentEvents } from '../events.js';
@@ -18,7 +25,7 @@ import {
   STORAGE_FULL_MESSAGE,
   type StationDb,
 } from './station-db.js';
-import { StationStore, type QueueSummary, type QuotaRow, type RecordedCopy } from './station-store.js';
+import { StationStore, type RecordedCopy } from './station-store.js';
 import { SyncEngine, throwIfFailed, type SyncReport } from './sync-engine.js';
 
 const log = createLogger('station');
@@ -67,27 +74,16 @@ const nodeTimers: PushTimers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-export interface StationStatus {
+export type { StationStatus };
+
+/** What the station knows beyond the contract's status: for the CLI, logs and tests, never sent to the UI. */
+export interface StationDiagnostics {
   device_id: string;
-  server_url: string;
-  online: boolean;
   realtime_connected: boolean;
   auth: AuthState;
-  logged_in: boolean;
-  login_needed: boolean;
   user: SessionUser | null;
-  syncing: boolean;
-  /** The latest sync attempt, whatever its outcome. */
+  /** The latest sync attempt, whatever its outcome, with its error code. */
   last_sync: SyncReport | null;
-  /** When the last sync that ran to the end finished (a failed attempt does not move it). */
-  last_completed_sync_at: string | null;
-  /**
-   * Why the latest attempt stopped early, while that is still true: a network error is dropped once the
-   * server is reachable again, so the status never says "online" and "unreachable" at once.
-   */
-  last_error: { code: string; message: string } | null;
-  pending: number;
-  failed: number;
   nfc_port: number | null;
 }
 
@@ -230,7 +226,7 @@ export class StationService {
   }
 
   /** Local, durable, network-free: returns after the copy is committed to station.db. */
-  recordCopy(clientId: unknown, uid: unknown): RecordedCopy {
+  recordCopy(clientId: unknown, uid: unknown): RecordedCopy & CopyReceipt {
     let copy: RecordedCopy;
     try {
       copy = this.store.recordCopy(clientId, uid);
@@ -240,10 +236,9 @@ export class StationService {
       log.error({ err: describeError(err) }, 'copy refused: disk full');
       throw new AgentError('STORAGE_FULL', STORAGE_FULL_MESSAGE);
     }
-    this.opts.events?.emit({
-      type: 'station.status',
-      data: { copy_recorded: { client_id: copy.client_id, remaining: copy.remaining } },
-    });
+    // The receipt, not the full status: counting the queue on every card would tax the hot path for
+    // listeners that mostly do not care; the UI adapter turns it into a status when a UI is listening.
+    this.opts.events?.emit({ type: 'station.copy-recorded', data: copy });
     this.schedulePush();
     return copy;
   }
@@ -264,7 +259,7 @@ export class StationService {
   }
 
   /** Syncs now (joining a running sync); throws AgentError when the sync could not finish. */
-  async syncNow(): Promise<SyncReport> {
+  async syncNow(): Promise<SyncReport & SyncResult> {
     const report = await this.engine.sync();
     this.afterSync();
     return throwIfFailed(report);
@@ -282,12 +277,18 @@ export class StationService {
     }
   }
 
-  queue(): QueueSummary {
+  queue(): QueueSnapshot {
     return this.store.queue();
   }
 
-  quotas(): QuotaRow[] {
-    return this.store.quotas();
+  quotas(): Quota[] {
+    return this.store.quotas().map(({ client_id, name, remaining, total, updated_at }) => ({
+      client_id,
+      name,
+      remaining,
+      total,
+      updated_at,
+    }));
   }
 
   retry(uuid: string): { uuid: string } {
@@ -319,25 +320,36 @@ export class StationService {
   }
 
   status(): StationStatus {
-    const q = this.store.queue(0);
+    const { counts } = this.store.queue(0);
     const last = this.engine.last;
     const err = last?.error ?? null;
+    // Why the latest attempt stopped early, while that is still true: a network error is dropped once the
+    // server is reachable again, so the status never says "online" and "unreachable" at once.
     const current = err && !(err.code === 'NETWORK_ERROR' && this.online) ? err : null;
     return {
-      device_id: this.deviceId,
-      server_url: this.safeUrl(),
       online: this.online,
-      realtime_connected: this.realtime?.connected ?? false,
-      auth: this.auth.state,
       logged_in: this.auth.state === 'logged_in',
       login_needed: this.auth.state === 'login_needed',
-      user: this.auth.user,
+      username: this.auth.user?.username ?? null,
       syncing: this.engine.isRunning,
-      last_sync: last,
-      last_completed_sync_at: this.engine.lastCompletedAt,
-      last_error: current ? { code: current.code, message: current.message } : null,
-      pending: q.pending,
-      failed: q.failed,
+      last_sync_at: this.engine.lastCompletedAt,
+      last_attempt: last
+        ? { finished_at: last.finished_at, ok: !last.error, synced: last.synced, failed: last.failed }
+        : null,
+      last_error: current?.message ?? null,
+      pending: counts.pending,
+      failed: counts.failed,
+      server_url: this.safeUrl(),
+    };
+  }
+
+  diagnostics(): StationDiagnostics {
+    return {
+      device_id: this.deviceId,
+      realtime_connected: this.realtime?.connected ?? false,
+      auth: this.auth.state,
+      user: this.auth.user,
+      last_sync: this.engine.last,
       nfc_port: this.nfc?.port ?? null,
     };
   }

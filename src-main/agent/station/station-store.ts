@@ -1,3 +1,9 @@
+import type {
+  CopyReceipt,
+  QueueItem,
+  QueueSnapshot,
+  Quota,
+} from '../../../src-shared/ipc/schemas/station.js';
 import { AgentError } from '../errors.js';
 import { opUuid } from './op-uuid.js';
 import type { StationDb } from './station-db.js';
@@ -5,11 +11,7 @@ import { normaliseUid } from './uid.js';
 
 export type OpStatus = 'pending' | 'synced' | 'failed';
 
-export interface RecordedCopy {
-  uuid: string;
-  client_id: number;
-  uid: string;
-  remaining: number;
+export interface RecordedCopy extends CopyReceipt {
   created_at: string;
 }
 
@@ -29,30 +31,8 @@ export interface OpResult {
   message?: string;
 }
 
-export interface QueueItem {
-  uuid: string;
-  type: 'copy' | 'write';
-  client_id: number | null;
-  uid: string | null;
-  status: OpStatus;
-  error: string | null;
-  attempts: number;
-  created_at: string;
-}
-
-export interface QueueSummary {
-  pending: number;
-  synced: number;
-  failed: number;
-  failed_items: QueueItem[];
-}
-
-export interface QuotaRow {
-  client_id: number;
-  /** The client's name and total as the server last sent them; null before the first pull that had them. */
-  name: string | null;
-  total: number | null;
-  remaining: number;
+/** The contract's quota plus what the store keeps to recompute it (the server's figure before local pending ops). */
+export interface QuotaRow extends Quota {
   server_remaining: number;
   updated_at: string;
 }
@@ -119,6 +99,9 @@ export class StationStore {
       ),
       failed: db.prepare(
         "SELECT uuid, type, client_id, payload, status, error, attempts, created_at FROM sync_queue WHERE status = 'failed' ORDER BY seq LIMIT ?",
+      ),
+      pendingItems: db.prepare(
+        "SELECT uuid, type, client_id, payload, status, error, attempts, created_at FROM sync_queue WHERE status = 'pending' ORDER BY seq LIMIT ?",
       ),
       byUuid: db.prepare('SELECT seq, uuid, type, client_id, payload, status FROM sync_queue WHERE uuid = ?'),
       quotas: db.prepare(
@@ -262,13 +245,20 @@ export class StationStore {
     return this.stmts.prune.run(new Date(Date.now() - days * 86_400_000).toISOString()).changes;
   }
 
-  queue(limit = 100): QueueSummary {
+  /** Counts plus the oldest `limit` failed and pending ops (limit 0: counts only, for the status line). */
+  queue(limit = 100): QueueSnapshot {
     const counts = { pending: 0, synced: 0, failed: 0 };
     for (const r of this.stmts.counts.all() as { status: OpStatus; n: number }[]) counts[r.status] = r.n;
-    const failed = (this.stmts.failed.all(limit) as (Omit<QueueItem, 'uid'> & { payload: string })[]).map(
-      ({ payload, ...r }) => ({ ...r, uid: uidOf(payload) }),
-    );
-    return { ...counts, failed_items: failed };
+    const items = (rows: unknown[]): QueueItem[] =>
+      (rows as (Omit<QueueItem, 'uid'> & { payload: string })[]).map(({ payload, ...r }) => ({
+        ...r,
+        uid: uidOf(payload),
+      }));
+    return {
+      counts,
+      failed: limit > 0 ? items(this.stmts.failed.all(limit)) : [],
+      pending: limit > 0 ? items(this.stmts.pendingItems.all(limit)) : [],
+    };
   }
 
   quotas(): QuotaRow[] {

@@ -1,28 +1,21 @@
-import { AgentError, describeError } from '../errors.js';
+import type { SyncProgress, SyncResult } from '../../../src-shared/ipc/schemas/station.js';
+import { AgentError, describeError, relayedCode, type AgentErrorCode } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { StationApiError, type StationApi } from './station-api.js';
 import type { OpResult, PendingOp, StationStore } from './station-store.js';
 
 const log = createLogger('sync');
 
-export interface SyncReport {
-  pushed: number;
-  synced: number;
-  failed: number;
+export type { SyncProgress };
+
+/** The contract's SyncResult plus the run's bookkeeping (the station status shows the latest one). */
+export interface SyncReport extends SyncResult {
   batches: number;
   pulled: number;
   started_at: string;
   finished_at: string;
   /** Set when the sync stopped early; the queue is intact and the next trigger continues. */
-  error?: { code: string; message: string };
-}
-
-export interface SyncProgress {
-  phase: 'push' | 'pull' | 'done' | 'error';
-  pushed: number;
-  pending_before: number;
-  synced: number;
-  failed: number;
+  error?: { code: AgentErrorCode; message: string };
 }
 
 /** Server-side limit is 1000 per request; the issue caps us at 500. */
@@ -78,13 +71,7 @@ export class SyncEngine {
     const size = Math.max(1, Math.min(MAX_BATCH, this.opts.batchSize ?? MAX_BATCH));
     const progress = (phase: SyncProgress['phase']): void => {
       try {
-        this.opts.onProgress?.({
-          phase,
-          pushed: r.pushed,
-          pending_before: pendingBefore,
-          synced: r.synced,
-          failed: r.failed,
-        });
+        this.opts.onProgress?.({ phase, done: Math.min(r.pushed, pendingBefore), total: pendingBefore });
       } catch (err) {
         log.warn({ err: describeError(err) }, 'progress listener failed');
       }
@@ -92,6 +79,7 @@ export class SyncEngine {
     const finish = (error?: SyncReport['error']): SyncReport => {
       const report: SyncReport = {
         ...r,
+        quotas_updated: r.pulled > 0,
         started_at: started,
         finished_at: new Date().toISOString(),
         ...(error ? { error } : {}),
@@ -171,7 +159,7 @@ export class SyncEngine {
           this.opts.onReachable(false);
           return finish({ code: 'NETWORK_ERROR', message: err.message });
         }
-        return finish({ code: err.code ?? 'SERVER_ERROR', message: err.message });
+        return finish({ code: relayedCode(err.code), message: err.message });
       }
       log.error({ err: describeError(err) }, 'sync failed');
       return finish({ code: 'INTERNAL_ERROR', message: describeError(err) });

@@ -1,10 +1,12 @@
 /**
  * What a headless agent command is. The dispatcher (../agent.ts) parses the global options, looks the command up
  * in commands.ts, parses the command's own options and calls run(). A command returns its exit code; it throws
- * for failures (AgentError → its message on stderr, exit 1).
+ * for failures (AgentError → its message on stderr, the exit status its code has in the catalogue: 2 for a
+ * usage error, 1 otherwise).
  */
 import type { ParseArgsConfig } from 'node:util';
 import type { Agent } from '../../agent/agent.js';
+import { AgentError } from '../../agent/errors.js';
 
 export interface GlobalOptions {
   server?: string;
@@ -36,6 +38,10 @@ export interface AgentCommand {
   run(ctx: CommandContext): Promise<number>;
 }
 
-export class UsageError extends Error {
+/** The command line itself is wrong: the catalogue's USAGE code, exit 2. The message names the flag. */
+export class UsageError extends AgentError {
   override readonly name = 'UsageError';
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }

@@ -1,5 +1,5 @@
 import type { AgentCommand } from './command.js';
-import { UsageError } from './command.js';
+import { deviceKey, tokenCode } from './flags.js';
 import { describeStatus } from './format.js';
 
 export const registerCommand: AgentCommand = {
@@ -8,9 +8,8 @@ export const registerCommand: AgentCommand = {
   usage: 'register --token ABC123 [--device-key KEY]',
   options: { token: { type: 'string' }, 'device-key': { type: 'string' } },
   async run(ctx) {
-    const token = ctx.values.token;
-    if (typeof token !== 'string') throw new UsageError('register needs --token <6 hex characters>');
-    const key = typeof ctx.values['device-key'] === 'string' ? ctx.values['device-key'] : undefined;
+    const token = tokenCode(ctx.values, 'token');
+    const key = deviceKey(ctx.values, 'device-key');
     const agent = await ctx.openAgent();
     const status = await agent.device.register(token, key);
     if (ctx.globals.json) ctx.printJson({ ok: true, status });

@@ -1,5 +1,5 @@
 import type { AgentCommand } from './command.js';
-import { UsageError } from './command.js';
+import { positiveInt, uid as uidFlag } from './flags.js';
 
 export const copyCommand: AgentCommand = {
   name: 'copy',
@@ -7,11 +7,8 @@ export const copyCommand: AgentCommand = {
   usage: 'copy --client 1 --uid 04AB12CD34EF56',
   options: { client: { type: 'string' }, uid: { type: 'string' } },
   async run(ctx) {
-    const client = ctx.values.client;
-    const uid = ctx.values.uid;
-    if (typeof client !== 'string' || typeof uid !== 'string') {
-      throw new UsageError('copy needs --client <id> and --uid <hex>');
-    }
+    const client = positiveInt(ctx.values, 'client', 'the client id from the quota list');
+    const uid = uidFlag(ctx.values, 'uid');
     const agent = await ctx.openAgent();
     const copy = agent.station.recordCopy(client, uid);
     if (ctx.globals.json) ctx.printJson({ ok: true, copy });

@@ -27,7 +27,10 @@ async function askCredentials(need: {
     const next = await lines.next();
     muted = false;
     if (hidden && process.stdin.isTTY) process.stdout.write('\n');
-    if (next.done) throw new UsageError('login needs a username and a password (stdin closed)');
+    if (next.done)
+      throw new UsageError(
+        'login needs --username and --password (stdin closed before the prompt was answered)',
+      );
     return next.value;
   };
   try {
@@ -53,7 +56,8 @@ export const loginCommand: AgentCommand = {
       username ||= answers.username ?? '';
       password ||= answers.password ?? '';
     }
-    if (!username || !password) throw new UsageError('login needs a username and a password');
+    if (!username || !password)
+      throw new UsageError('login needs --username and --password (or answers at the prompt)');
     const agent = await ctx.openAgent();
     const { user } = await agent.station.login(username, password);
     if (ctx.globals.json) ctx.printJson({ ok: true, user });

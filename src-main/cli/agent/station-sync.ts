@@ -7,7 +7,7 @@ export const syncCommand: AgentCommand = {
   async run(ctx) {
     const agent = await ctx.openAgent();
     const report = await agent.station.syncNow();
-    const q = agent.station.queue();
+    const q = agent.station.queue().counts;
     if (ctx.globals.json)
       ctx.printJson({ ok: true, report, queue: { pending: q.pending, failed: q.failed } });
     else {

@@ -1,17 +1,17 @@
 /**
- * Headless composition root (`npm run agent -- --ui`, and `npm start` where Electron is missing), in the same
- * order as the desktop shell: settings → secrets (createAgent) → embedded server (its own process) → agent
- * services → API adapter → web bridge. Standalone is the default on first start: the embedded server runs on
- * 127.0.0.1 and the agent points at it.
+ * Headless composition root (`npm run agent -- --ui`, and `npm start` where Electron is missing), with the
+ * desktop shell's start-up (agent/startup.ts): settings → secrets (createAgent) → agent stack assembled →
+ * embedded server (its own process) → agent services → web bridge. Standalone is the default on first start:
+ * the embedded server runs on 127.0.0.1 and the agent points at it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AdminClient } from '../../agent/admin/admin-client.js';
-import { EmbeddedServer } from '../../agent/admin/embedded-server.js';
+import type { EmbeddedServer } from '../../agent/admin/embedded-server.js';
 import { createAgent, type Agent } from '../../agent/agent.js';
-import { createAgentApi, type AgentApi } from '../../agent/api.js';
+import type { AgentApi } from '../../agent/api.js';
 import { recoveredSettingsNotice, settingsPath } from '../../agent/settings/settings.js';
+import { assembleAgentStack } from '../../agent/startup.js';
 import { startWebUi, type WebUi } from './bridge-server.js';
 import { forkServerSpawner } from './fork-server.js';
 
@@ -83,23 +83,17 @@ export async function runHeadless(opts: HeadlessOptions): Promise<Headless> {
     const { port } = agent.settings.get().embedded_server;
     agent.settings.update({ embedded_server: { mode: 'local', port } });
   }
-  const server = new EmbeddedServer(agent, forkServerSpawner({ onNotice: opts.print }), {
-    onReady: () => admin.sampler.start(),
-    onStopped: () => admin.sampler.stop(),
+  const stack = assembleAgentStack({
+    agent,
+    spawner: forkServerSpawner({ onNotice: opts.print }),
+    app: { name: 'Outpost', version: appVersion(), shell: 'headless', electron: null },
+    env: opts.env,
   });
-  const admin: AdminClient = new AdminClient(() => server.adminEndpoint());
-  const serverStatus = await server.startFromSettings();
+  const { api, server } = stack;
+  const serverStatus = await stack.start();
   if (serverStatus.last_error) opts.print(serverStatus.last_error);
   else if (serverStatus.running) opts.print(`Embedded server running on ${serverStatus.url}`);
 
-  await agent.start();
-  const api = createAgentApi({
-    agent,
-    app: { name: 'Outpost', version: appVersion(), shell: 'headless', electron: null },
-    server,
-    admin,
-    env: opts.env,
-  });
   let ui: WebUi;
   try {
     ui = await startWebUi({
@@ -109,8 +103,7 @@ export async function runHeadless(opts: HeadlessOptions): Promise<Headless> {
       token: opts.token,
     });
   } catch (err) {
-    await agent.stop();
-    await server.stop();
+    await stack.stop();
     throw err;
   }
   // The --ui mode counts as an open UI for the plugin heartbeat.
@@ -126,9 +119,7 @@ export async function runHeadless(opts: HeadlessOptions): Promise<Headless> {
       stopping ??= (async () => {
         await ui.close();
         await api.invoke('ui.closed', {});
-        admin.sampler.stop();
-        await agent.stop();
-        await server.stop();
+        await stack.stop();
       })();
       return stopping;
     },

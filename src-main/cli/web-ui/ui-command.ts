@@ -3,6 +3,7 @@
  * so (standalone is the default on first start), the embedded server. Runs until SIGTERM/SIGINT.
  */
 import type { AgentCommand } from '../agent/command.js';
+import { port as portFlag } from '../agent/flags.js';
 
 export const uiCommand: AgentCommand = {
   name: 'ui',
@@ -10,10 +11,7 @@ export const uiCommand: AgentCommand = {
   usage: 'ui | --ui [--port P]',
   options: { port: { type: 'string' } },
   async run(ctx) {
-    const raw = ctx.values.port;
-    const port = typeof raw === 'string' ? Number(raw) : 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new Error(`invalid --port '${String(raw)}'`);
+    const port = portFlag(ctx.values, 'port') ?? 0;
     // Loaded on demand: the bridge, the IPC schemas and the embedded-server wiring are dead weight (several MB
     // of RSS) for every other agent command, the long-running `run` included (the agent's idle memory budget).
     const { runHeadless } = await import('./run.js');

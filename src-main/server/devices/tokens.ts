@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { normaliseTokenCode } from '../../../src-shared/codes.js';
 import { sha256Hex } from '../auth/secret-hash.js';
 
 /** Seed 004's one-time registration token: 6 upper-case hex characters from a CSPRNG. */
@@ -11,7 +12,7 @@ export function newTokenCode(): string {
  * devices; the token is still only 24 bits, which is why it is short-lived, single-use and guess-limited.
  */
 export function tokenHash(deviceKey: string, tokenCode: string): string {
-  return sha256Hex(`${deviceKey}:${tokenCode.toUpperCase()}`);
+  return sha256Hex(`${deviceKey}:${normaliseTokenCode(tokenCode)}`);
 }
 
 /** A device key for admins who do not choose one (seed 004's `device-abc12345`). */

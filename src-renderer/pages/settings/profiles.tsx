@@ -1,6 +1,6 @@
 /**
- * Server profiles (name, base URL, timeout, retries, verify TLS). The API token goes straight into the keyring
- * through settings.setProfileToken; the UI only ever learns `has_token`.
+ * Server profiles (name, base URL, timeout, retries, verify TLS). A profile holds no credential: the device
+ * secret and the station login are the agent's, kept in its secret store.
  */
 import { useId, useState } from 'react';
 import { useAction, useApi, useQuery } from '../../api/context.js';
@@ -33,14 +33,10 @@ export function ProfilesSection() {
   const api = useApi();
   const settings = useQuery(() => api.settings.get());
   const [editing, setEditing] = useState<{ original: string | null; value: ProfileInput } | null>(null);
-  const [token, setToken] = useState('');
   const [saved, setSaved] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const [update, updateState] = useAction((patch: Parameters<typeof api.settings.update>[0]) =>
     api.settings.update(patch),
-  );
-  const [saveToken, tokenState] = useAction((profile: string, t: string | null) =>
-    api.settings.setProfileToken({ profile, token: t }),
   );
   const ids = {
     name: useId(),
@@ -48,7 +44,6 @@ export function ProfilesSection() {
     timeout: useId(),
     retries: useId(),
     tls: useId(),
-    token: useId(),
   };
   const s: SettingsView | null = settings.data;
 
@@ -69,11 +64,6 @@ export function ProfilesSection() {
     const active = s.active === editing.original ? v.name : s.active;
     const r = await update({ profiles, active });
     if (!r.ok) return;
-    if (token) {
-      const t = await saveToken(v.name, token);
-      if (!t.ok) return;
-      setToken('');
-    }
     setSaved(`Profile “${v.name}” saved.`);
     setEditing(null);
     await settings.reload();
@@ -89,12 +79,6 @@ export function ProfilesSection() {
     if (!s) return;
     const r = await update({ profiles: s.profiles.filter((p) => p.name !== name).map(toInput) });
     if (r.ok) setSaved(`Profile “${name}” deleted.`);
-    await settings.reload();
-  };
-
-  const onClearToken = async (name: string) => {
-    const r = await saveToken(name, null);
-    if (r.ok) setSaved(`Token of “${name}” removed from the keyring.`);
     await settings.reload();
   };
 
@@ -129,7 +113,6 @@ export function ProfilesSection() {
               <th scope="col">Base URL</th>
               <th scope="col">Timeout / retries</th>
               <th scope="col">TLS</th>
-              <th scope="col">Token</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -146,7 +129,6 @@ export function ProfilesSection() {
                   {p.timeout} s / {p.retries}
                 </td>
                 <td>{p.verify_tls ? 'verified' : 'not verified'}</td>
-                <td>{p.has_token ? 'in keyring' : 'none'}</td>
                 <td>
                   <div className="row wrap">
                     {p.name !== s.active && (
@@ -157,11 +139,6 @@ export function ProfilesSection() {
                     <button type="button" onClick={() => setEditing({ original: p.name, value: toInput(p) })}>
                       Edit
                     </button>
-                    {p.has_token && (
-                      <button type="button" onClick={() => void onClearToken(p.name)}>
-                        Remove token
-                      </button>
-                    )}
                     {p.name !== s.active && (
                       <button type="button" className="danger" onClick={() => void onDelete(p.name)}>
                         Delete
@@ -235,25 +212,13 @@ export function ProfilesSection() {
               Verify TLS certificates (turn off only for a self-signed test server)
             </label>
           </div>
-          <div className="field">
-            <label htmlFor={ids.token}>
-              API token (stored in the OS keyring; leave empty to keep the current one)
-            </label>
-            <input
-              id={ids.token}
-              type="password"
-              autoComplete="off"
-              value={token}
-              onChange={(e) => setToken(e.target.value)}
-            />
-          </div>
           {formError && (
             <p className="alert alert-error" role="alert">
               {formError}
             </p>
           )}
           <div className="row">
-            <button type="submit" className="primary" disabled={updateState.pending || tokenState.pending}>
+            <button type="submit" className="primary" disabled={updateState.pending}>
               Save profile
             </button>
             <button type="button" onClick={() => setEditing(null)}>
@@ -263,11 +228,10 @@ export function ProfilesSection() {
         </form>
       )}
       <div aria-live="polite">
-        {(updateState.pending || tokenState.pending) && <Busy label="Saving" />}
-        {saved && !updateState.error && !tokenState.error && <p className="alert alert-ok">{saved}</p>}
+        {updateState.pending && <Busy label="Saving" />}
+        {saved && !updateState.error && <p className="alert alert-ok">{saved}</p>}
       </div>
       <ErrorMessage error={updateState.error} title="Settings not saved" />
-      <ErrorMessage error={tokenState.error} title="Token not stored" />
     </div>
   );
 }

@@ -3,15 +3,14 @@
  * after each copy and Enter submits: one tap = one recorded copy, no mouse needed.
  */
 import { useId, useRef, useState } from 'react';
+import { normaliseUid } from '../../../src-shared/codes.js';
 import { useAction, useApi } from '../../api/context.js';
 import type { Quota } from '../../api/types.js';
 import { Busy } from '../../components/busy.js';
 import { ErrorMessage } from '../../components/error-message.js';
 
-/** Readers differ: "04:ab:12 cd" and "04AB12CD" are the same card. */
-export function normalizeUid(raw: string): string {
-  return raw.replace(/[\s:-]/g, '').toUpperCase();
-}
+/** Readers differ: "04:ab:12 cd" and "04AB12CD" are the same card (the agent normalises the same way). */
+export const normalizeUid = normaliseUid;
 
 export function CopyForm({ quotas, onRecorded }: { quotas: Quota[]; onRecorded: () => void }) {
   const api = useApi();

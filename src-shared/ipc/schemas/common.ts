@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEVICE_KEY_PATTERN } from '../../codes.js';
 
 /** Input of a call that takes nothing: `api.device.status()` or `api.device.status({})`. */
 export const NoInput = z.strictObject({}).optional();
@@ -15,4 +16,4 @@ export const NullableTimestamp = Timestamp.nullable();
 export const DeviceKey = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9._-]{3,64}$/, 'Device key: 3–64 letters, digits, dot, dash or underscore');
+  .regex(DEVICE_KEY_PATTERN, 'Device key: 3–64 letters, digits, dot, dash or underscore');

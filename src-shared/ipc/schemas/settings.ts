@@ -10,14 +10,16 @@ export const ProfileInput = z.strictObject({
 });
 export type ProfileInput = z.infer<typeof ProfileInput>;
 
-/** A profile as the UI sees it: its API token lives in the keyring, the UI only learns whether there is one. */
+/**
+ * A profile as the UI sees it. Profiles carry no credential: no server route takes a per-profile token (the
+ * device secret, the station's JWT and the embedded server's admin key are the agent's own secrets).
+ */
 export const ProfileView = z.object({
   name: z.string(),
   base_url: z.string(),
   timeout: z.number(),
   retries: z.number().int(),
   verify_tls: z.boolean(),
-  has_token: z.boolean(),
 });
 export type ProfileView = z.infer<typeof ProfileView>;
 
@@ -64,12 +66,4 @@ export type SettingsPatch = z.infer<typeof SettingsPatch>;
 export const settings = {
   'settings.get': { input: NoInput, output: SettingsView },
   'settings.update': { input: SettingsPatch, output: SettingsView },
-  /** Token goes into the keyring (null deletes it); the answer never echoes it. */
-  'settings.setProfileToken': {
-    input: z.strictObject({
-      profile: z.string().trim().min(1).max(64),
-      token: z.string().min(1).max(4096).nullable(),
-    }),
-    output: z.object({ profile: z.string(), has_token: z.boolean() }),
-  },
 } as const;
