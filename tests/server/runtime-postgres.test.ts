@@ -107,6 +107,53 @@ describe('PostgreSQL runtime shared by instances of one database', () => {
     expect(b.listener().connects).toBe(2);
   });
 
+  it('catch-up after a dropped connection: every row of the other instances arrives whole, interleaved with its own', async () => {
+    const a = await start();
+    const b = await start();
+    const ga = collector(a);
+    const gb = collector(b);
+    const admin = await db.client();
+    await admin.query('SELECT pg_terminate_backend($1)', [b.listener().pid]);
+    // B's own rows sit between A's and a third writer's in the outbox; B reads its own only for their ids.
+    const big = 'y'.repeat(20_000);
+    for (let i = 0; i < 30; i++) {
+      if (i % 3 === 0) a.fanout.publish({ kind: 'authenticated' }, 'notification', { from: 'a', i, big });
+      if (i % 3 === 1) b.fanout.publish({ kind: 'authenticated' }, 'quota_updated', { from: 'b', i });
+      if (i % 3 === 2) {
+        await admin.query(
+          `INSERT INTO runtime_events (origin, kind, payload, at) VALUES ('elsewhere', 'realtime', $1, $2)`,
+          [
+            JSON.stringify({
+              target: { kind: 'authenticated' },
+              event: 'quota_updated',
+              data: { from: 'c', i },
+            }),
+            t,
+          ],
+        );
+      }
+      await Promise.all([a.fanout.shared(), b.fanout.shared()]);
+    }
+    // The third writer sends no NOTIFY: a last row from A wakes B (or B's catch-up read finds them all).
+    a.fanout.publish({ kind: 'authenticated' }, 'notification', { from: 'a', i: 30, big });
+    await gb.until(10 + 21);
+    const seen = gb.got.map((g) => g.data as { from: string; i: number; big?: string });
+    expect(seen.filter((d) => d.from !== 'b').map((d) => `${d.from}${d.i}`)).toEqual(
+      Array.from({ length: 31 }, (_, i) => i)
+        .filter((i) => i % 3 !== 1)
+        .map((i) => `${i % 3 === 0 ? 'a' : 'c'}${i}`),
+    );
+    // B's own events were delivered locally once, at publish, never again from the outbox.
+    expect(seen.filter((d) => d.from === 'b')).toHaveLength(10);
+    expect(seen.filter((d) => d.from === 'a').every((d) => d.big === big)).toBe(true);
+    expect(b.listener().connects).toBe(2);
+    // And the other way round: A received B's and the third writer's rows whole, not its own again.
+    await a.poll();
+    expect(ga.got.map((g) => (g.data as { from: string }).from).sort()).toEqual(
+      [...Array(11).fill('a'), ...Array(10).fill('b'), ...Array(10).fill('c')].sort(),
+    );
+  });
+
   it('a row whose id was taken before the cursor moved on but committed later is still delivered', async () => {
     const a = await start();
     const b = await start();

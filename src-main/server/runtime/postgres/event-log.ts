@@ -17,7 +17,7 @@ export interface EventRow {
 
 /**
  * The fleet's event log over `runtime_events`: writers append rows (batched per tick, one INSERT) and then send
- * one standalone NOTIFY, after the INSERT committed and never inside any transaction (NOTIFY takes an
+ * a standalone NOTIFY, after the INSERT committed and never inside any transaction (NOTIFY takes an
  * instance-wide lock at commit; inside a write transaction it would serialise every notifying writer). Readers
  * are woken by LISTEN on a connection of their own, straight to PostgreSQL (LISTEN does not survive a
  * transaction-mode pooler), and read rows past their own cursor, so a payload is never bound by NOTIFY's 8 kB
@@ -33,6 +33,8 @@ export class PgEventLog {
   private again = false;
   private pending: { kind: string; payload: string }[] = [];
   private flushing: Promise<void> | undefined;
+  private notifying: Promise<void> | undefined;
+  private notifyAgain = false;
   private listener: pg.Client | undefined;
   private listenerBackend = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -64,7 +66,7 @@ export class PgEventLog {
     this.pollTimer.unref();
   }
 
-  /** Appends a row; resolves once it is committed and the other instances were notified. */
+  /** Appends a row; resolves once it is committed (the other instances are notified after, see notify()). */
   append(kind: string, payload: unknown): Promise<void> {
     this.pending.push({ kind, payload: JSON.stringify(payload) });
     this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
@@ -83,11 +85,36 @@ export class PgEventLog {
     if (batch.length === 0) return;
     await this.pool.query(
       `INSERT INTO runtime_events (origin, kind, payload, at)
-       SELECT $1, k, p::jsonb, $4 FROM unnest($2::text[], $3::text[]) AS t(k, p)`,
+       SELECT $1, k, p::json, $4 FROM unnest($2::text[], $3::text[]) AS t(k, p)`,
       [this.origin, batch.map((b) => b.kind), batch.map((b) => b.payload), this.now()],
     );
-    // Its own statement on an idle connection: autocommit, after the INSERT above committed.
-    await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, this.origin]);
+    this.notify();
+  }
+
+  /**
+   * The wake-up for the other instances, off the write path: the append's caller (a push waiting to answer)
+   * needs the row committed, not the NOTIFY, which is one more round trip and commit (it takes an xid) and would
+   * only add to its latency; a lost one is covered by the readers' fallback poll. Its own statement on an idle
+   * connection, autocommit, after the INSERT committed. One at a time: readers read everything past their
+   * cursor, so flushes committed while one is in flight need one more NOTIFY after it, not one each.
+   */
+  private notify(): void {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = (async () => {
+      try {
+        do {
+          this.notifyAgain = false;
+          await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, this.origin]);
+        } while (this.notifyAgain);
+      } catch (err) {
+        this.log().warn({ err }, 'runtime notification not sent');
+      } finally {
+        this.notifying = undefined;
+      }
+    })();
   }
 
   /** Reads everything past the cursor (and any gap that has filled since); concurrent calls share one read. */
@@ -114,10 +141,14 @@ export class PgEventLog {
     for (const [id, since] of this.missing) if (t - since > GAP_WAIT_MS) this.missing.delete(id);
     const gaps = [...this.missing.keys()];
     // The id travels as text (a pool may parse int8 either way); ordering is by the bigint column itself.
+    // This instance's own rows are read only for their ids (the cursor and the gaps must move past them) and
+    // dropped: their payloads (a sync push's copy_completed is ~44 kB) would be sent and parsed for nothing.
     const r = await this.pool.query<{ id_text: string; origin: string; kind: string; payload: unknown }>(
-      `SELECT e.id::text AS id_text, e.origin, e.kind, e.payload FROM runtime_events e
+      `SELECT e.id::text AS id_text, e.origin, e.kind,
+              CASE WHEN e.origin = $3 THEN NULL ELSE e.payload END AS payload
+       FROM runtime_events e
        WHERE e.id > $1 OR e.id = ANY($2::bigint[]) ORDER BY e.id LIMIT ${BATCH}`,
-      [this.cursor, gaps],
+      [this.cursor, gaps, this.origin],
     );
     for (const { id_text, ...raw } of r.rows) {
       const id = Number(id_text);
@@ -195,6 +226,7 @@ export class PgEventLog {
     clearInterval(this.pollTimer);
     clearTimeout(this.reconnectTimer);
     await this.flushing?.catch(() => undefined);
+    await this.notifying;
     const c = this.listener;
     this.listener = undefined;
     await c?.end().catch(() => undefined);
