@@ -102,6 +102,8 @@ async function measure(transport: 'ws' | 'socketio'): Promise<{ levels: Row[]; s
     OUTPOST_JWT_SECRET: SECRET,
     OUTPOST_RATE_LIMIT_PER_MIN: '1000000',
     OUTPOST_WS_MAX_PER_IP: '1000000',
+    // Every client socket comes from 127.0.0.1: the per-address TCP cap (256 by default) would refuse the rest.
+    OUTPOST_MAX_CONNECTIONS_PER_IP: '0',
     OUTPOST_WS_MAX_PER_DEVICE: '10',
   });
   const clients: ChildProcess[] = [];
