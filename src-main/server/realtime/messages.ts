@@ -1,4 +1,5 @@
 import type { ServerEvent } from '../../../src-shared/api/realtime.js';
+import { preEncodedTextFrame } from './ws-frame.js';
 
 /**
  * One server → client event, encoded at most once per transport however many sockets receive it. `/ws` reads
@@ -9,6 +10,7 @@ export class OutFrame {
   private json: string | undefined;
   private wsFrame: Buffer | undefined;
   private sioPacket: string | undefined;
+  private sioWsFrame: Buffer[] | undefined;
 
   constructor(
     readonly event: ServerEvent,
@@ -32,6 +34,11 @@ export class OutFrame {
    */
   forSocketIo(): string {
     return (this.sioPacket ??= `2[${JSON.stringify(this.event)},${this.dataJson()}]`);
+  }
+
+  /** That packet as Engine.IO's websocket transport frames it (message type `4` in front), framed once. */
+  forSocketIoWebSocket(): Buffer[] {
+    return (this.sioWsFrame ??= preEncodedTextFrame(`4${this.forSocketIo()}`));
   }
 }
 

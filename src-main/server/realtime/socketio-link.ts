@@ -5,6 +5,12 @@ import type { OutFrame } from './messages.js';
 
 const WRITE_OPTS = { compress: false } as const;
 
+/** Engine.IO's write options, with the pre-framed websocket message its websocket transport accepts. */
+interface PreFramedOptions {
+  compress: false;
+  wsPreEncodedFrame: Buffer[];
+}
+
 /**
  * A socket.io client (either Engine.IO transport, before or after the upgrade). Events are written to the
  * Engine.IO connection as pre-encoded packets; Engine.IO's own heartbeat (pingInterval/pingTimeout) keeps
@@ -29,8 +35,14 @@ export class SocketIoLink implements Link {
     const packet = frame.forSocketIo();
     const size = packet.length;
     this.pending += size;
+    const conn = this.socket.conn;
+    // On the websocket transport every recipient gets the same frame buffers; on polling the packet text.
+    const opts: PreFramedOptions | typeof WRITE_OPTS =
+      conn.transport.name === 'websocket'
+        ? { compress: false, wsPreEncodedFrame: frame.forSocketIoWebSocket() }
+        : WRITE_OPTS;
     // Engine.IO calls this once the packet left for the wire (websocket) or went out in a poll response.
-    this.socket.conn.write(packet, WRITE_OPTS, () => {
+    conn.write(packet, opts, () => {
       this.pending -= size;
     });
   }
