@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { TEST_STORE } from '../helpers/server.js';
-import { admin, createUser, login, socketOn, spawnServer, type ChildServer } from './multi-instance-helpers.js';
+import {
+  admin,
+  createUser,
+  login,
+  socketOn,
+  spawnServer,
+  type ChildServer,
+} from './multi-instance-helpers.js';
 import { SioClient } from './socketio-client.js';
 
 /**
@@ -62,7 +69,12 @@ describe(`socket.io across two instances (${TEST_STORE})`, () => {
         expect(n1.data).toEqual(n2.data);
         expect(n1.data).toMatchObject({ id: sent.body.data.id, title: 'from B' });
 
-        const client = await b.api('POST', '/api/admin/clients', { name: `multi-${transport}`, quota: 3 }, admin);
+        const client = await b.api(
+          'POST',
+          '/api/admin/clients',
+          { name: `multi-${transport}`, quota: 3 },
+          admin,
+        );
         expect(client.status, client.text).toBe(201);
         await b.api('PUT', `/api/admin/clients/${client.body.data.id}`, { quota: 9 }, admin);
         const pred = (d: { client_id: number; remaining: number }) =>
