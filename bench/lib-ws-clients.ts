@@ -1,7 +1,12 @@
 /**
- * Child process for `bench/ws.ts`: opens seed-001 style sockets (`/ws?token&device_id`) with tokens it signs
- * itself (the bench shares the server's JWT secret; logging in 10,000 times would only benchmark scrypt), and
- * stamps the arrival time of every `quota_updated` frame before parsing anything.
+ * Child process for `bench/ws.ts`: opens seed-001 style sockets (`/ws?token&device_id`) or socket.io sockets
+ * (`/socket.io/`, websocket transport, handshake `auth.token`) with tokens it signs itself (the bench shares the
+ * server's JWT secret; logging in 10,000 times would only benchmark scrypt), and stamps the arrival time of
+ * every `quota_updated` frame before parsing anything.
+ *
+ * The socket.io sockets speak the Engine.IO v4 / socket.io v5 wire protocol directly on a `ws` client (open,
+ * namespace CONNECT with the auth payload, pong to the server's pings) instead of running socket.io-client, so
+ * both transports cost the client the same (a byte search per frame) and the figures compare the servers.
  */
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
@@ -15,6 +20,7 @@ interface Connect {
   username: string;
   secret: string;
   tag: string;
+  transport: 'ws' | 'socketio';
 }
 
 const sockets: WebSocket[] = [];
@@ -46,6 +52,37 @@ async function openOne(url: string, token: string, deviceId: string): Promise<vo
   sockets.push(ws);
 }
 
+/** A socket.io client on the websocket transport, authenticated by the handshake token. */
+async function openSocketIo(url: string, token: string): Promise<void> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, {
+    perMessageDeflate: false,
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (raw: Buffer) => {
+      const type = raw[0];
+      // Engine.IO `0` = open: join the main namespace with the auth payload (socket.io `0` = CONNECT).
+      if (type === 0x30) ws.send(`40${JSON.stringify({ token })}`);
+      else if (type === 0x32) ws.send('3');
+      else if (raw.includes('"authenticated"')) {
+        ws.off('message', onMessage);
+        resolve();
+      } else if (raw.includes('"error"') || raw[1] === 0x34) reject(new Error(raw.toString()));
+    };
+    ws.on('message', onMessage);
+    ws.once('error', reject);
+    ws.once('close', (code) => reject(new Error(`closed ${code} before authenticated`)));
+  });
+  ws.removeAllListeners('error');
+  ws.removeAllListeners('close');
+  ws.on('error', () => undefined);
+  ws.on('message', (raw: Buffer) => {
+    // Engine.IO ping (`2`): answer it or the server drops the socket after pingTimeout.
+    if (raw.length === 1 && raw[0] === 0x32) ws.send('3');
+    else if (raw.includes(MARK)) arrivals.push(now());
+  });
+  sockets.push(ws);
+}
+
 async function connect(m: Connect): Promise<void> {
   const secret = new TextEncoder().encode(m.secret);
   const tokens: { token: string; device: string }[] = [];
@@ -66,7 +103,8 @@ async function connect(m: Connect): Promise<void> {
     while (next < tokens.length) {
       const t = tokens[next++]!;
       try {
-        await openOne(m.url, t.token, t.device);
+        if (m.transport === 'socketio') await openSocketIo(m.url, t.token);
+        else await openOne(m.url, t.token, t.device);
       } catch {
         failed++;
       }

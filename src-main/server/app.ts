@@ -30,6 +30,7 @@ import { telemetryPlugin } from './plugins/telemetry.js';
 import { rateLimitError } from './rate-limiter.js';
 import { realtimePlugin } from './realtime/plugin.js';
 import { RealtimeSessions } from './realtime/sessions.js';
+import { socketIoPlugin } from './realtime/socketio-plugin.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { Store } from './store/store.js';
 
@@ -132,6 +133,8 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   });
   app.addHook('onClose', async () => offline.singleton.stop());
   await app.register(realtimePlugin, { ctx, sessions });
+  // Seed 003's own clients: the same sessions over socket.io (after /ws, whose upgrade handler it routes around).
+  await app.register(socketIoPlugin, { ctx, sessions });
   await app.register(authPlugin, { ctx, jwt });
   await app.register(adminUsersPlugin, { ctx, principals: jwt.principals });
   await app.register(adminClientsPlugin, { ctx, hub: sessions.hub });

@@ -43,8 +43,10 @@ export interface ServerConfig {
   jwtExpiresSec: number;
   /** Failed logins per username per 15 minutes before that username is refused (429). */
   loginMaxFailures: number;
-  /** `/ws` limits (seed 003). */
+  /** Realtime limits (seed 003), for `/ws` and socket.io sockets together. */
   ws: WsLimits;
+  /** The socket.io endpoint (`/socket.io/`, seed 003's own clients). */
+  socketio: SocketIoSettings;
   /** Connection-level limits against slow or piled-up clients. */
   http: HttpLimits;
   /** How long a user's state (exists, enabled) and a device's owner are trusted without a store read. */
@@ -73,6 +75,36 @@ export interface WsLimits {
   pingIntervalMs: number;
   /** A socket whose unsent buffer grows past this is closed (slow consumer). */
   maxBufferedBytes: number;
+}
+
+export interface SocketIoSettings {
+  /**
+   * Browser origins allowed to reach `/socket.io/` from another site (CORS for long-polling, and the Origin
+   * check of both transports). Empty = same origin only; `*` = any.
+   */
+  corsOrigins: string[];
+}
+
+/** OUTPOST_SOCKETIO_CORS_ORIGINS: comma-separated `scheme://host[:port]` origins, or `*`. */
+function socketIoSettings(env: NodeJS.ProcessEnv): SocketIoSettings {
+  const corsOrigins = (env.OUTPOST_SOCKETIO_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of corsOrigins) {
+    if (o === '*') continue;
+    let origin: string | undefined;
+    try {
+      origin = new URL(o).origin;
+    } catch {
+      origin = undefined;
+    }
+    // A browser's Origin header is exactly `scheme://host[:port]`: anything else (a path, a slash) never matches.
+    if (origin !== o) {
+      throw new Error(`OUTPOST_SOCKETIO_CORS_ORIGINS: '${o}' is not an origin like https://app.example.com`);
+    }
+  }
+  return { corsOrigins };
 }
 
 /** Things the CLI prints once (generated credentials), never logged. */
@@ -200,6 +232,7 @@ export function resolveServerConfig(input: ConfigInput): {
       pingIntervalMs: NUM(env.OUTPOST_WS_PING_INTERVAL_MS, 30_000, 10, 3_600_000),
       maxBufferedBytes: NUM(env.OUTPOST_WS_MAX_BUFFERED_BYTES, 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
+    socketio: socketIoSettings(env),
     http: httpLimits(env, trustProxy),
     authCacheTtlMs: NUM(env.OUTPOST_AUTH_CACHE_TTL_MS, 1000, 0, 60_000),
     metricsRequireKey: env.OUTPOST_METRICS_REQUIRE_KEY === '1',

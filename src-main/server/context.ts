@@ -6,7 +6,9 @@ import type { Store } from './store/store.js';
 
 /** Live WebSocket figures for /health, /status and /metrics; the realtime hub provides them. */
 export interface RealtimeStats {
+  /** Sockets of both transports (`/ws` and socket.io). */
   active(): number;
+  activeByTransport(): Readonly<Record<'ws' | 'socketio', number>>;
   total(): number;
   rooms(): number;
   eventsPerMinute(): number;
@@ -26,6 +28,7 @@ export interface ServerContext {
 
 export const noRealtime: RealtimeStats = {
   active: () => 0,
+  activeByTransport: () => ({ ws: 0, socketio: 0 }),
   total: () => 0,
   rooms: () => 0,
   eventsPerMinute: () => 0,

@@ -12,14 +12,17 @@ export class ServerMetrics {
     labelNames: ['method', 'status'] as const,
     registers: [this.registry],
   });
+  /** Seed 003's names; `transport` tells `/ws` (`ws`) from socket.io (`socketio`), their sum is the seed's figure. */
   readonly wsTotal = new Counter({
     name: 'websocket_connections_total',
     help: 'Total WebSocket connections',
+    labelNames: ['transport'] as const,
     registers: [this.registry],
   });
   readonly wsActive = new Gauge({
     name: 'websocket_connections_active',
     help: 'Active WebSocket connections',
+    labelNames: ['transport'] as const,
     registers: [this.registry],
   });
   readonly deviceHeartbeats = new Counter({
@@ -65,6 +68,11 @@ export class ServerMetrics {
 
   constructor(instance?: { id: string; runtime: string; store: string }) {
     collectDefaultMetrics({ register: this.registry });
+    // Both series exist from the start, so a dashboard sees 0 rather than no data for an unused transport.
+    for (const transport of ['ws', 'socketio']) {
+      this.wsTotal.inc({ transport }, 0);
+      this.wsActive.set({ transport }, 0);
+    }
     if (instance) {
       this.instanceInfo.set({ instance: instance.id, runtime: instance.runtime, store: instance.store }, 1);
     }

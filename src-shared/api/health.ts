@@ -49,9 +49,11 @@ export const StatusResponse = z.object({
     reachable: z.boolean(),
   }),
   instance: InstanceInfo,
-  /** This instance's sockets and rooms (each instance counts its own). */
+  /** This instance's sockets and rooms (each instance counts its own): `/ws` and socket.io together. */
   websocket: z.object({
     active_connections: z.number(),
+    /** The active sockets split by transport: `ws` (`/ws`) and `socketio` (`/socket.io/`). */
+    by_transport: z.object({ ws: z.number(), socketio: z.number() }),
     total_connections: z.number(),
     rooms: z.number(),
     events_per_minute: z.number(),
@@ -68,5 +70,7 @@ export const RootResponse = z.object({
   timestamp: z.string(),
   endpoints: z.record(z.string(), z.string()),
   websocket: z.object({ url: z.string(), path: z.string(), transports: z.array(z.string()) }),
+  /** Seed 003's realtime endpoint for socket.io clients: `io(url, {transports})`. */
+  socketio: z.object({ url: z.string(), path: z.string(), transports: z.array(z.string()) }),
 });
 export type RootResponse = z.infer<typeof RootResponse>;

@@ -7,7 +7,10 @@ import { z } from 'zod';
  * device_id other than the token's with 403) or `/ws` (seed 003: then send `authenticate` within the auth
  * timeout, default 10 s, or the socket is closed with 4001).
  *
- * Every server message is `{type, event, data}` with `type === event`. Clients may name their message with
+ * The same events reach socket.io clients at `/socket.io/` (seed 003's own clients) as socket.io events of the
+ * same name, with `data` as the argument; a handshake `auth: {token}` there plays the URL token's part.
+ *
+ * Every `/ws` server message is `{type, event, data}` with `type === event`. Clients may name their message with
  * `type` or `event`, and put arguments in `data` (or, for seed 001 style, at the top level).
  */
 export const SERVER_EVENTS = [
@@ -23,13 +26,22 @@ export const SERVER_EVENTS = [
   'notification_updated',
   'device_online',
   'device_offline',
+  /** A person's first socket without a device opened anywhere in the fleet / its last one closed (seed 003). */
+  'user_online',
+  'user_offline',
   /** A license was changed or deleted by an administrator: `{license_id, status}` (the holder re-validates). */
   'license_updated',
   'error',
+  /** Admin-only debug stream (seed 003): the ack of `debug_mode`, then the figures every 10 s while enabled. */
+  'debug_mode',
+  'connection_stats',
+  'memory_usage',
+  'event_metrics',
 ] as const;
 export type ServerEvent = (typeof SERVER_EVENTS)[number];
 
-export const CLIENT_EVENTS = ['ping', 'authenticate', 'notification_read'] as const;
+/** `typing_start` / `typing_stop` (seed 003, forum threads) are answered with a VALIDATION_ERROR. */
+export const CLIENT_EVENTS = ['ping', 'authenticate', 'notification_read', 'debug_mode'] as const;
 export type ClientEvent = (typeof CLIENT_EVENTS)[number];
 
 export interface ServerMessage<T = unknown> {
@@ -80,6 +92,7 @@ export interface ErrorData {
 
 export const AuthenticateData = z.object({ token: z.string().min(1).max(8192) });
 export const NotificationReadData = z.object({ notification_id: z.string().min(1).max(64) });
+export const DebugModeData = z.object({ enabled: z.boolean() });
 
 export const NotifyRequest = z
   .object({

@@ -33,6 +33,7 @@ describe('health surface (seeds 000 and 003)', () => {
     expect(r.body.server.node_version).toBe(process.versions.node);
     expect(r.body.websocket).toEqual({
       active_connections: 0,
+      by_transport: { ws: 0, socketio: 0 },
       total_connections: 0,
       rooms: 0,
       events_per_minute: 0,
@@ -44,8 +45,10 @@ describe('health surface (seeds 000 and 003)', () => {
     const r = await srv.api('GET', '/metrics');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/plain');
-    expect(r.text).toMatch(/^websocket_connections_total 0$/m);
-    expect(r.text).toMatch(/^websocket_connections_active 0$/m);
+    expect(r.text).toMatch(/^websocket_connections_total{transport="ws"} 0$/m);
+    expect(r.text).toMatch(/^websocket_connections_total{transport="socketio"} 0$/m);
+    expect(r.text).toMatch(/^websocket_connections_active{transport="ws"} 0$/m);
+    expect(r.text).toMatch(/^websocket_connections_active{transport="socketio"} 0$/m);
     expect(r.text).toMatch(/^http_requests_total\{method="GET",status="200"\} \d+$/m);
     expect(r.text).toContain('process_resident_memory_bytes');
   });

@@ -227,8 +227,8 @@ describe('/ws realtime', () => {
     const st = (await srv.api('GET', '/status')).body.websocket;
     expect(st.active_connections).toBe(base.active + 3);
     const metrics = (await srv.api('GET', '/metrics')).text;
-    expect(metrics).toContain(`websocket_connections_active ${base.active + 3}`);
-    expect(metrics).toContain(`websocket_connections_total ${base.total + 3}`);
+    expect(metrics).toContain(`websocket_connections_active{transport="ws"} ${base.active + 3}`);
+    expect(metrics).toContain(`websocket_connections_total{transport="ws"} ${base.total + 3}`);
     await opened[0]!.close();
     await activeBecomes(srv, base.active + 2);
     await Promise.all(opened.slice(1).map((s) => s.close()));

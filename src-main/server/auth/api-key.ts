@@ -21,9 +21,13 @@ export class ApiKeyVerifier {
     return match;
   }
 
-  /** preHandler for admin routes. */
+  /**
+   * onRequest hook for admin routes. `X-WebSocket-API-Key` is seed 003's name for the same key (its backend
+   * pushes notifications with it): one key, one check, the same roles. `X-API-Key` wins when both are sent.
+   */
   readonly guard = async (request: FastifyRequest): Promise<void> => {
-    if (!this.verify(request.headers['x-api-key'])) {
+    const h = request.headers;
+    if (!this.verify(h['x-api-key'] ?? h['x-websocket-api-key'])) {
       throw new AppError('UNAUTHORIZED', 'Valid API key required');
     }
   };

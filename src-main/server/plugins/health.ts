@@ -63,6 +63,7 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
       instance,
       websocket: {
         active_connections: ctx.realtime.active(),
+        by_transport: { ...ctx.realtime.activeByTransport() },
         total_connections: ctx.realtime.total(),
         rooms: ctx.realtime.rooms(),
         events_per_minute: ctx.realtime.eventsPerMinute(),
@@ -120,6 +121,7 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
         admin_devices: '/api/admin/devices',
       },
       websocket: { url: `ws://${host}/ws`, path: '/ws', transports: ['websocket'] },
+      socketio: { url: `http://${host}`, path: '/socket.io/', transports: ['websocket', 'polling'] },
     };
   });
 

@@ -52,6 +52,9 @@ export class FleetHub implements RealtimeHub {
   active(): number {
     return this.registry.activeCount();
   }
+  activeByTransport(): Readonly<Record<'ws' | 'socketio', number>> {
+    return this.registry.activeByTransport();
+  }
   total(): number {
     return this.registry.totalCount();
   }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DeviceId } from '../../../src-shared/api/auth.js';
 import type { ServerContext } from '../context.js';
 import { AppError, sendError } from '../errors.js';
+import { WsLink } from './link.js';
 import type { RealtimeSessions, VerifiedLogin } from './sessions.js';
 
 /**
@@ -68,8 +69,13 @@ export const realtimePlugin: FastifyPluginAsync<{ ctx: ServerContext; sessions: 
       },
     },
     (socket, request) => {
-      sessions.accept(socket, request.ip, logins.get(request));
+      const c = sessions.accept(new WsLink(socket), request.ip, logins.get(request));
       logins.delete(request);
+      if (!c) return;
+      socket.on('pong', () => {
+        c.alive = true;
+      });
+      socket.on('message', (raw, isBinary) => sessions.onFrame(c, raw, isBinary));
     },
   );
 };

@@ -1,9 +1,9 @@
-import { WebSocket } from 'ws';
 import { WS_CLOSE } from '../../../src-shared/api/realtime.js';
 import type { WsLimits } from '../config.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Target } from './hub.js';
-import { encode } from './messages.js';
+import { WsLink, type Link, type RealtimeTransport } from './link.js';
+import { encode, type OutFrame } from './messages.js';
 
 export interface SocketUser {
   id: number;
@@ -16,7 +16,8 @@ export interface SocketUser {
 /** Per-socket state; kept small (a 10k-socket server holds 10k of these). */
 export interface Conn {
   readonly id: string;
-  readonly ws: WebSocket;
+  /** The transport carrying it (`/ws` or socket.io): limits and rooms do not depend on it. */
+  readonly link: Link;
   readonly ip: string;
   user: SocketUser | null;
   deviceId: string | null;
@@ -26,14 +27,15 @@ export interface Conn {
   msgCount: number;
   windowEndsAt: number;
   authTimer: NodeJS.Timeout | undefined;
+  /** Set while an admin has debug_mode on: the periodic stats push. */
+  debugTimer?: NodeJS.Timeout;
 }
 
-const SEND_OPTS = { binary: false, compress: false, fin: true } as const;
-
 /**
- * This server's live sockets and their indexes (per IP, per device room, authenticated, watchers). Delivery
- * writes one pre-serialized Buffer to each recipient and drops any socket whose unsent buffer is over the limit,
- * so a slow consumer can never make the server hold unbounded memory.
+ * This server's live sockets of both transports and their indexes (per IP, per device room, authenticated,
+ * watchers), so the per-IP and per-device limits count `/ws` and socket.io sockets together. Delivery writes
+ * one frame, serialized once per transport, to each recipient and drops any socket whose unsent buffer is over
+ * the limit, so a slow consumer can never make the server hold unbounded memory.
  */
 export class ConnectionRegistry {
   private readonly all = new Set<Conn>();
@@ -42,6 +44,7 @@ export class ConnectionRegistry {
   private readonly byIp = new Map<string, number>();
   private readonly rooms = new Map<string, Set<Conn>>();
   private totalConnections = 0;
+  private readonly activeBy: Record<RealtimeTransport, number> = { ws: 0, socketio: 0 };
   private minute = 0;
   private thisMinute = 0;
   private lastMinute = 0;
@@ -68,9 +71,10 @@ export class ConnectionRegistry {
     this.all.add(c);
     this.byIp.set(c.ip, this.ipCount(c.ip) + 1);
     this.totalConnections++;
-    this.metrics.wsTotal.inc();
-    this.metrics.wsActive.inc();
-    this.startPinger();
+    this.activeBy[c.link.transport]++;
+    this.metrics.wsTotal.inc({ transport: c.link.transport });
+    this.metrics.wsActive.inc({ transport: c.link.transport });
+    if (c.link instanceof WsLink) this.startPinger();
   }
 
   /** Joins the socket to its device room and reports the membership (presence is counted fleet-wide). */
@@ -93,10 +97,12 @@ export class ConnectionRegistry {
   remove(c: Conn): void {
     if (!this.all.delete(c)) return;
     if (c.authTimer) clearTimeout(c.authTimer);
+    if (c.debugTimer) clearInterval(c.debugTimer);
     const n = this.ipCount(c.ip) - 1;
     if (n > 0) this.byIp.set(c.ip, n);
     else this.byIp.delete(c.ip);
-    this.metrics.wsActive.dec();
+    this.activeBy[c.link.transport]--;
+    this.metrics.wsActive.dec({ transport: c.link.transport });
     const wasAuthed = this.authed.delete(c);
     this.watchers.delete(c);
     if (c.key) {
@@ -115,7 +121,7 @@ export class ConnectionRegistry {
     return (this.recipients(target)?.size ?? 0) > 0;
   }
 
-  deliver(target: Target, frame: Buffer): number {
+  deliver(target: Target, frame: OutFrame): number {
     const set = this.recipients(target);
     if (!set) return 0;
     let n = 0;
@@ -123,15 +129,15 @@ export class ConnectionRegistry {
     return n;
   }
 
-  send(c: Conn, frame: Buffer): boolean {
-    const ws = c.ws;
-    if (ws.readyState !== WebSocket.OPEN) return false;
-    if (ws.bufferedAmount > this.limits.maxBufferedBytes) {
+  send(c: Conn, frame: OutFrame): boolean {
+    const link = c.link;
+    if (!link.isOpen()) return false;
+    if (link.buffered() > this.limits.maxBufferedBytes) {
       // A consumer this far behind will not catch up; holding more for it only grows memory.
-      ws.terminate();
+      link.terminate();
       return false;
     }
-    ws.send(frame, SEND_OPTS);
+    link.send(frame);
     return true;
   }
 
@@ -148,6 +154,9 @@ export class ConnectionRegistry {
   activeCount(): number {
     return this.all.size;
   }
+  activeByTransport(): Readonly<Record<RealtimeTransport, number>> {
+    return this.activeBy;
+  }
   totalCount(): number {
     return this.totalConnections;
   }
@@ -160,20 +169,24 @@ export class ConnectionRegistry {
     return Math.max(this.lastMinute, this.thisMinute);
   }
 
-  /** Protocol pings on one timer for all sockets; a socket that missed the previous pong is dropped. */
+  /**
+   * Protocol pings on one timer for all `/ws` sockets; one that missed the previous pong is dropped. (socket.io
+   * sockets are kept alive by Engine.IO's own heartbeat, configured with the same interval.)
+   */
   private startPinger(): void {
     if (this.pinger) return;
     this.pinger = setInterval(() => {
       for (const c of this.all) {
+        if (!(c.link instanceof WsLink)) continue;
         if (!c.alive) {
-          c.ws.terminate();
+          c.link.terminate();
           continue;
         }
         c.alive = false;
         try {
-          c.ws.ping();
+          c.link.ws.ping();
         } catch {
-          c.ws.terminate();
+          c.link.terminate();
         }
       }
     }, this.limits.pingIntervalMs);
@@ -191,7 +204,7 @@ export class ConnectionRegistry {
     await new Promise<void>((resolve) => {
       let left = open.length;
       const timer = setTimeout(() => {
-        for (const c of open) c.ws.terminate();
+        for (const c of open) c.link.terminate();
         resolve();
       }, graceMs);
       timer.unref();
@@ -202,16 +215,16 @@ export class ConnectionRegistry {
         }
       };
       for (const c of open) {
-        if (c.ws.readyState === WebSocket.CLOSED) {
+        if (!this.all.has(c)) {
           done();
           continue;
         }
-        c.ws.once('close', done);
-        if (c.ws.readyState === WebSocket.OPEN) {
+        c.link.onClose(done);
+        if (c.link.isOpen()) {
           this.send(c, bye);
-          c.ws.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
-        } else if (c.ws.readyState !== WebSocket.CLOSING) {
-          c.ws.terminate();
+          c.link.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
+        } else {
+          c.link.terminate();
         }
       }
     });

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RawData, WebSocket } from 'ws';
-import { AuthenticateData, NotificationReadData, WS_CLOSE } from '../../../src-shared/api/realtime.js';
+import type { RawData } from 'ws';
+import {
+  AuthenticateData,
+  CLIENT_EVENTS,
+  DebugModeData,
+  NotificationReadData,
+  WS_CLOSE,
+} from '../../../src-shared/api/realtime.js';
 import type { TokenClaims } from '../../../src-shared/api/auth.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { Revocation } from '../auth/principal-gate.js';
@@ -9,8 +15,12 @@ import type { ServerContext } from '../context.js';
 import type { PresenceRoom } from '../runtime/runtime.js';
 import { FleetHub, type RealtimeHub } from './hub.js';
 import { AppError } from '../errors.js';
+import type { Link } from './link.js';
 import { encode, errorFrame, permissionsFor } from './messages.js';
 import { ConnectionRegistry, type Conn, type SocketUser } from './registry.js';
+
+/** How often an admin socket in debug_mode gets the stats events again. */
+const DEBUG_PUSH_MS = 10_000;
 
 export interface VerifiedLogin {
   claims: TokenClaims;
@@ -18,9 +28,10 @@ export interface VerifiedLogin {
 }
 
 /**
- * The `/ws` session logic: accepting a socket (limits), authenticating it (URL token or `authenticate`
- * event), and the client events. Every handler catches its own failures and answers with an `error` frame;
- * bad input never closes the socket or stops the loop.
+ * The realtime session logic of both transports (`/ws` and socket.io): accepting a socket (limits),
+ * authenticating it (URL or handshake token, or the `authenticate` event), and the client events. Every
+ * handler catches its own failures and answers with an `error` event; bad input never closes the socket or
+ * stops the loop.
  */
 export class RealtimeSessions {
   readonly registry: ConnectionRegistry;
@@ -44,7 +55,9 @@ export class RealtimeSessions {
         .then(
           // Raised once for the fleet: only when the device's first socket anywhere opened, or its last closed.
           (flipped) => {
-            if (flipped && c.deviceId) this.announcePresence(c, joined);
+            if (!flipped) return;
+            if (c.deviceId) this.announcePresence(c, joined);
+            else this.announceUser(c, joined);
           },
           (err: unknown) => log.warn({ err }, 'presence update failed'),
         );
@@ -68,12 +81,30 @@ export class RealtimeSessions {
     this.hub.publish({ kind: 'watchers' }, online ? 'device_online' : 'device_offline', data);
   }
 
+  /** Seed 003's people presence: a user's first socket without a device opened anywhere, or its last closed. */
+  private announceUser(c: Conn, online: boolean): void {
+    const user = c.user;
+    if (!user) return;
+    const now = new Date().toISOString();
+    const data = online
+      ? {
+          user_id: user.id,
+          name: user.name ?? user.username,
+          username: user.username,
+          role: user.role,
+          avatar: null,
+          last_seen: now,
+        }
+      : { user_id: user.id, last_seen: now };
+    this.hub.publish({ kind: 'watchers' }, online ? 'user_online' : 'user_offline', data);
+  }
+
   /** A deleted or disabled user's sockets, or a released device's, must not keep receiving its events. */
   private endRevoked(r: Revocation): void {
     for (const c of [...this.registry.authenticated()]) {
       if ('userId' in r ? c.user?.id !== r.userId : c.deviceId !== r.deviceId) continue;
       this.registry.send(c, errorFrame('AUTH_FAILED', 'Session revoked: log in again'));
-      closeSoon(c.ws, WS_CLOSE.REVOKED, 'session revoked');
+      c.link.close(WS_CLOSE.REVOKED, 'session revoked');
     }
   }
 
@@ -93,24 +124,29 @@ export class RealtimeSessions {
     });
   }
 
-  /** A freshly upgraded socket. `login` is set when the URL carried a valid token (seed 001). */
-  accept(ws: WebSocket, ip: string, login: VerifiedLogin | undefined): void {
+  /**
+   * A freshly connected socket of either transport; `login` is set when the URL or the socket.io handshake
+   * carried a valid token. Returns the connection (the transport then feeds its messages to `onFrame` or
+   * `onEvent`), or undefined when a limit refused it.
+   */
+  accept(link: Link, ip: string, login: VerifiedLogin | undefined): Conn | undefined {
     const limits = this.ctx.config.ws;
     if (this.registry.closing) {
       // Shutting down: a socket accepted now would hold server.close() open until the process is killed.
-      closeSoon(ws, WS_CLOSE.GOING_AWAY, 'server shutting down');
-      return;
+      link.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
+      return undefined;
     }
+    // One registry holds both transports, so these limits count `/ws` and socket.io sockets together.
     if (this.registry.ipCount(ip) >= limits.maxPerIp) {
-      return this.refuse(ws, `Too many connections from this address (limit ${limits.maxPerIp})`);
+      return this.refuse(link, `Too many connections from this address (limit ${limits.maxPerIp})`);
     }
     const key = login ? keyOf(login) : null;
     if (key && this.registry.deviceCount(key) >= limits.maxPerDevice) {
-      return this.refuse(ws, `Too many connections for this device (limit ${limits.maxPerDevice})`);
+      return this.refuse(link, `Too many connections for this device (limit ${limits.maxPerDevice})`);
     }
     const c: Conn = {
       id: `${this.prefix}${(++this.seq).toString(16).padStart(8, '0')}`,
-      ws,
+      link,
       ip,
       user: null,
       deviceId: null,
@@ -121,28 +157,26 @@ export class RealtimeSessions {
       authTimer: undefined,
     };
     this.registry.add(c);
-    ws.on('pong', () => {
-      c.alive = true;
-    });
-    ws.on('close', () => this.registry.remove(c));
-    ws.on('message', (raw, isBinary) => this.onMessage(c, raw, isBinary));
+    link.onClose(() => this.registry.remove(c));
     this.registry.send(c, encode('connected', { socketId: c.id, timestamp: new Date().toISOString() }));
     if (login) {
       this.bind(c, login);
-      return;
+      return c;
     }
     c.authTimer = setTimeout(() => {
       c.authTimer = undefined;
       if (c.user) return;
       this.registry.send(c, errorFrame('AUTH_FAILED', 'Not authenticated in time'));
-      ws.close(WS_CLOSE.AUTH_TIMEOUT, 'authentication timeout');
+      link.close(WS_CLOSE.AUTH_TIMEOUT, 'authentication timeout');
     }, limits.authTimeoutMs);
     c.authTimer.unref();
+    return c;
   }
 
-  private refuse(ws: WebSocket, message: string): void {
-    ws.send(errorFrame('RATE_LIMITED', message));
-    closeSoon(ws, WS_CLOSE.POLICY, 'connection limit');
+  private refuse(link: Link, message: string): undefined {
+    link.send(errorFrame('RATE_LIMITED', message));
+    link.close(WS_CLOSE.POLICY, 'connection limit');
+    return undefined;
   }
 
   private bind(c: Conn, login: VerifiedLogin): void {
@@ -163,7 +197,11 @@ export class RealtimeSessions {
     );
   }
 
-  private onMessage(c: Conn, raw: RawData, isBinary: boolean): void {
+  /**
+   * Counts one client message against the per-socket budget (the same for both transports); false when it is
+   * over and must be dropped.
+   */
+  private admit(c: Conn): boolean {
     c.alive = true;
     const now = Date.now();
     if (now >= c.windowEndsAt) {
@@ -176,9 +214,21 @@ export class RealtimeSessions {
         const resetAt = new Date(c.windowEndsAt).toISOString();
         this.registry.send(c, errorFrame('RATE_LIMITED', 'Too many messages', { resetAt }));
       }
-      return;
+      return false;
     }
     this.registry.countEvent();
+    return true;
+  }
+
+  /** A socket.io event: its name and first argument (an acknowledgement callback, if any, is not used). */
+  onEvent(c: Conn, name: unknown, data: unknown): void {
+    if (!this.admit(c)) return;
+    this.dispatch(c, typeof name === 'string' ? name : undefined, data);
+  }
+
+  /** A `/ws` frame: JSON `{event|type, data?}`. */
+  onFrame(c: Conn, raw: RawData, isBinary: boolean): void {
+    if (!this.admit(c)) return;
     if (isBinary) return void this.registry.send(c, errorFrame('VALIDATION_ERROR', 'Send JSON text frames'));
     let msg: unknown;
     try {
@@ -192,7 +242,10 @@ export class RealtimeSessions {
     const m = msg as Record<string, unknown>;
     const name = typeof m.event === 'string' ? m.event : typeof m.type === 'string' ? m.type : undefined;
     // Seed 003 puts arguments in `data`; seed 001 style puts them next to `type`.
-    const data = m.data !== undefined ? m.data : m;
+    this.dispatch(c, name, m.data !== undefined ? m.data : m);
+  }
+
+  private dispatch(c: Conn, name: string | undefined, data: unknown): void {
     switch (name) {
       case 'ping':
         this.registry.send(c, encode('pong', { timestamp: new Date().toISOString() }));
@@ -202,6 +255,19 @@ export class RealtimeSessions {
         return;
       case 'notification_read':
         this.run(c, () => this.onNotificationRead(c, data));
+        return;
+      case 'debug_mode':
+        this.onDebugMode(c, data);
+        return;
+      case 'typing_start':
+      case 'typing_stop':
+        // Seed 003's typing indicators are per forum thread; there are no threads here to relay them to.
+        this.registry.send(
+          c,
+          errorFrame('VALIDATION_ERROR', 'Typing events are not supported: this server has no threads', {
+            event: name,
+          }),
+        );
         return;
       default:
         this.registry.send(
@@ -214,9 +280,7 @@ export class RealtimeSessions {
               : /^[A-Za-z0-9_.:-]{1,64}$/.test(name)
                 ? `Unknown event '${name}'`
                 : 'Unknown event',
-            {
-              known: ['ping', 'authenticate', 'notification_read'],
-            },
+            { known: CLIENT_EVENTS },
           ),
         );
     }
@@ -259,17 +323,70 @@ export class RealtimeSessions {
       }
       return;
     }
-    if (c.ws.readyState !== c.ws.OPEN) return;
+    if (!c.link.isOpen()) return;
     const limit = this.ctx.config.ws.maxPerDevice;
     if (this.registry.deviceCount(keyOf(login)) >= limit) {
       this.registry.send(
         c,
         errorFrame('RATE_LIMITED', `Too many connections for this device (limit ${limit})`),
       );
-      c.ws.close(WS_CLOSE.POLICY, 'connection limit');
+      c.link.close(WS_CLOSE.POLICY, 'connection limit');
       return;
     }
     this.bind(c, login);
+  }
+
+  /** Seed 003's debug events (connection, memory and event figures), for administrators only. */
+  private onDebugMode(c: Conn, data: unknown): void {
+    if (!c.user) return void this.registry.send(c, errorFrame('PERMISSION_DENIED', 'Authenticate first'));
+    if (c.user.role !== 'admin') {
+      return void this.registry.send(c, errorFrame('PERMISSION_DENIED', 'debug_mode is for administrators'));
+    }
+    const parsed = DebugModeData.safeParse(data);
+    if (!parsed.success) {
+      return void this.registry.send(
+        c,
+        errorFrame('VALIDATION_ERROR', 'enabled must be true or false', [
+          { field: 'enabled', message: 'boolean' },
+        ]),
+      );
+    }
+    if (c.debugTimer) clearInterval(c.debugTimer);
+    c.debugTimer = undefined;
+    this.registry.send(c, encode('debug_mode', { enabled: parsed.data.enabled }));
+    if (!parsed.data.enabled) return;
+    this.pushDebug(c);
+    c.debugTimer = setInterval(() => this.pushDebug(c), DEBUG_PUSH_MS);
+    c.debugTimer.unref();
+  }
+
+  private pushDebug(c: Conn): void {
+    const r = this.registry;
+    const timestamp = new Date().toISOString();
+    const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
+    const mem = process.memoryUsage();
+    r.send(
+      c,
+      encode('connection_stats', {
+        active: r.activeCount(),
+        total: r.totalCount(),
+        by_transport: r.activeByTransport(),
+        rooms: r.roomCount(),
+        instance: this.ctx.runtime.instanceId,
+        timestamp,
+      }),
+    );
+    r.send(
+      c,
+      encode('memory_usage', {
+        rss: mb(mem.rss),
+        heapTotal: mb(mem.heapTotal),
+        heapUsed: mb(mem.heapUsed),
+        external: mb(mem.external),
+        timestamp,
+      }),
+    );
+    r.send(c, encode('event_metrics', { events_per_minute: r.eventsPerMinute(), timestamp }));
   }
 
   private async onNotificationRead(c: Conn, data: unknown): Promise<void> {
@@ -297,12 +414,6 @@ export class RealtimeSessions {
       read_at: readAt,
     });
   }
-}
-
-/** A close frame, and a hard stop if the peer never completes the handshake (it is not in the registry). */
-function closeSoon(ws: WebSocket, code: number, reason: string): void {
-  ws.close(code, reason);
-  setTimeout(() => ws.terminate(), 1000).unref();
 }
 
 /** The presence rooms of an authenticated socket; the device room goes last (see Presence.join). */

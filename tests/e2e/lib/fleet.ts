@@ -145,15 +145,21 @@ export class FleetInstance {
  * can tell which instance a killed request was on; not in the example: it would tell clients the topology).
  */
 export function nginxSiteFromExample(example: string, upstreamPorts: number[], listenPort: number): string {
-  const upstream = /upstream outpost \{([\s\S]*?)\n\}/.exec(example);
-  if (!upstream) throw new Error('docs/nginx/outpost-fleet.conf: no `upstream outpost { … }` block');
-  const body = upstream[1]!;
-  const first = /^(\s*)server\s+\S+(\s[^;]*)?;.*$/m.exec(body);
-  if (!first) throw new Error('docs/nginx/outpost-fleet.conf: the upstream block has no server line');
-  const params = first[2] ?? '';
-  const servers = upstreamPorts.map((p) => `${first[1]}server 127.0.0.1:${p}${params};`).join('\n');
-  const withoutServers = body.replace(/^\s*server\s+\S+(\s[^;]*)?;.*\n?/gm, '');
-  let site = example.replace(body, `\n${servers}${withoutServers}`);
+  if (!/upstream outpost \{/.test(example)) {
+    throw new Error('docs/nginx/outpost-fleet.conf: no `upstream outpost { … }` block');
+  }
+  // Every upstream block (round robin for the API, address-sticky for socket.io) lists the same instances.
+  let site = example.replace(
+    /(upstream [\w-]+ \{)([\s\S]*?)(\n\})/g,
+    (_all, open: string, body: string, close: string) => {
+      const first = /^(\s*)server\s+\S+(\s[^;]*)?;.*$/m.exec(body);
+      if (!first) throw new Error(`docs/nginx/outpost-fleet.conf: ${open} has no server line`);
+      const params = first[2] ?? '';
+      const servers = upstreamPorts.map((p) => `${first[1]}server 127.0.0.1:${p}${params};`).join('\n');
+      const directives = body.replace(/^\s*server\s+\S+(\s[^;]*)?;.*\n?/gm, '');
+      return `${open}\n${servers}${directives}${close}`;
+    },
+  );
   if (!/^\s*listen\s+80;/m.test(site)) throw new Error('docs/nginx/outpost-fleet.conf: no `listen 80;`');
   site = site.replace(/^(\s*)listen\s+80;/m, `$1listen 127.0.0.1:${listenPort};`);
   site = site.replace(
