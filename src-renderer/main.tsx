@@ -4,7 +4,7 @@ import { createRendererApi } from './api/transport.js';
 import { App } from './app.js';
 import './styles.css';
 
-const { api, kind } = createRendererApi();
+const { api, kind, shell } = createRendererApi();
 // Seed 000 plugin activity (the UI is open / closed). In Electron the window is the UI, so the renderer reports
 // it; headless, `--ui` itself counts as an open UI for as long as it runs, and a closed browser tab must not end
 // that, so the bridge process reports it instead.
@@ -15,6 +15,6 @@ if (kind === 'ipc') {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App api={api} />
+    <App api={api} shell={shell} />
   </StrictMode>,
 );

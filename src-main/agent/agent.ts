@@ -5,9 +5,8 @@
  *
  * H4 (station) and H5 (license) add their service below with a few lines each (marked).
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DeviceService, type DeviceTimingOverrides } from './device/device-service.js';
+import { ensureDataDir } from './data-dir.js';
 import { AgentEvents } from './events.js';
 import { LicenseService } from './license/license-service.js';
 import { createLogger, initLogging } from './logging/logger.js';
@@ -53,8 +52,7 @@ export interface Agent {
 }
 
 export async function createAgent(opts: AgentOptions): Promise<Agent> {
-  const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const dataDir = ensureDataDir(opts.dataDir);
   if (opts.logging !== false) initLogging({ dataDir, ...(opts.logging ?? {}) });
   const log = createLogger('agent');
 

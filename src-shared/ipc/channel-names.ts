@@ -27,6 +27,7 @@ export const CHANNEL_NAME_LIST = [
   'settings.setProfileToken',
   'server.status',
   'server.configure',
+  'server.restart',
   'logs.tail',
   'app.info',
   'app.openLogsFolder',

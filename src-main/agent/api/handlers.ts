@@ -185,6 +185,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 
     'server.status': () => server().status(),
     'server.configure': (input) => server().configure(input),
+    'server.restart': () => server().restart(),
 
     'logs.tail': (input) => tailLog(agent.dataDir, input ?? {}),
     'app.info': () => ({
