@@ -80,7 +80,19 @@ export class AdminClient {
   }
 
   async topUpClient(id: number, add: number): Promise<AdminClientRow> {
-    return toClient(obj(await this.call('PUT', `/api/admin/clients/${id}`, { add })).data);
+    return toClient(obj(await this.call('POST', `/api/admin/clients/${id}/top-up`, { add })).data);
+  }
+
+  async reduceClient(id: number, by: number): Promise<AdminClientRow> {
+    return toClient(obj(await this.call('POST', `/api/admin/clients/${id}/reduce`, { by })).data);
+  }
+
+  async renameClient(id: number, name: string): Promise<AdminClientRow> {
+    return toClient(obj(await this.call('PATCH', `/api/admin/clients/${id}`, { name })).data);
+  }
+
+  async deleteClient(id: number): Promise<{ id: number }> {
+    return { id: toClient(obj(await this.call('DELETE', `/api/admin/clients/${id}`)).data).id };
   }
 
   async listLicenses(q: ChannelInput<'admin.licenses.list'>): Promise<{

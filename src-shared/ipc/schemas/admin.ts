@@ -98,6 +98,23 @@ export const admin = {
     }),
     output: AdminClient,
   },
+  /** Takes copies away (the console confirms first); refused below 0 with nothing changed. */
+  'admin.clients.reduce': {
+    input: z.strictObject({
+      id: z.number().int().positive(),
+      by: z.number().int().positive().max(1_000_000_000),
+    }),
+    output: AdminClient,
+  },
+  'admin.clients.rename': {
+    input: z.strictObject({ id: z.number().int().positive(), name: z.string().trim().min(1).max(200) }),
+    output: AdminClient,
+  },
+  /** Only a client nothing was billed to (the console confirms first). */
+  'admin.clients.delete': {
+    input: z.strictObject({ id: z.number().int().positive() }),
+    output: z.object({ id: z.number().int() }),
+  },
   'admin.licenses.list': {
     input: z
       .strictObject({
