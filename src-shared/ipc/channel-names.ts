@@ -35,6 +35,7 @@ export const CHANNEL_NAME_LIST = [
   'ui.closed',
   'admin.devices.list',
   'admin.devices.create',
+  'admin.devices.outstanding',
   'admin.devices.newToken',
   'admin.devices.revoke',
   'admin.clients.list',

@@ -217,6 +217,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 
     'admin.devices.list': () => admin().listDevices(),
     'admin.devices.create': (input) => admin().createDevice(input),
+    'admin.devices.outstanding': () => admin().outstandingTokens(),
     'admin.devices.newToken': ({ device_key }) => admin().newToken(device_key),
     'admin.devices.revoke': ({ device_key }) => admin().revokeDevice(device_key),
     'admin.clients.list': () => admin().listClients(),

@@ -14,10 +14,12 @@ export const AdminDevice = z.object({
   last_seen: NullableTimestamp,
   created_at: NullableTimestamp,
   ip_address: z.string().nullable(),
+  /** Expiry of the device's unused registration token, null when none is outstanding (used, revoked, expired). */
+  token_expires_at: NullableTimestamp.optional(),
 });
 export type AdminDevice = z.infer<typeof AdminDevice>;
 
-/** The one-time registration token, shown once. */
+/** A one-time registration token: listed as outstanding in the console until used, revoked, replaced or expired. */
 export const DeviceToken = z.object({
   device_key: z.string(),
   token_code: z.string(),
@@ -78,6 +80,8 @@ export const admin = {
     input: z.strictObject({ device_key: DeviceKey.optional(), note: z.string().max(500).optional() }),
     output: DeviceToken,
   },
+  /** Tokens this console issued that the server still holds unused (kept in the agent's memory only). */
+  'admin.devices.outstanding': { input: NoInput, output: z.object({ tokens: z.array(DeviceToken) }) },
   'admin.devices.newToken': { input: z.strictObject({ device_key: DeviceKey }), output: DeviceToken },
   'admin.devices.revoke': {
     input: z.strictObject({ device_key: DeviceKey }),
