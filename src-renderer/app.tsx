@@ -8,6 +8,8 @@ import type { OutpostApi } from './api/types.js';
 import { Badge } from './components/badge.js';
 import { ShellBanner } from './components/shell-banner.js';
 import { ThemeSwitch } from './components/theme-switch.js';
+import { StartupScreen } from './components/startup-screen.js';
+import type { ShellBridge, ShellState } from '../src-shared/ipc/shell-state.js';
 import { deviceView } from './lib/device-state.js';
 import { useEventLog } from './api/event-log.js';
 import { AdminPage } from './pages/admin.js';
@@ -31,7 +33,7 @@ function pageFromHash(): PageId {
   return (PAGES.find((p) => p.id === h)?.id ?? 'registration') as PageId;
 }
 
-function Shell() {
+function Shell({ shell }: { shell: ShellBridge | undefined }) {
   const api = useApi();
   const [page, setPage] = useState<PageId>(pageFromHash);
   const server = useQuery(() => api.server.status(), { eventTypes: ['server.status'] });
@@ -98,7 +100,7 @@ function Shell() {
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
-        <ShellBanner bridge={typeof window === 'undefined' ? undefined : window.outpostShell} />
+        <ShellBanner bridge={shell} />
         {current === 'registration' && <RegistrationPage />}
         {current === 'station' && <StationPage />}
         {current === 'license' && <LicensePage />}
@@ -110,10 +112,51 @@ function Shell() {
   );
 }
 
-export function App({ api }: { api: OutpostApi }) {
+/** The shell's state, live (null until the first answer). */
+function useShellState(bridge: ShellBridge | undefined): ShellState | null {
+  const [state, setState] = useState<ShellState | null>(null);
+  useEffect(() => {
+    if (!bridge) return;
+    let live = true;
+    const off = bridge.onChange((s) => setState(s));
+    void bridge.state().then((r) => {
+      if (live && r.ok) setState(r.value);
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }, [bridge]);
+  return state;
+}
+
+/**
+ * Headless, the web UI may be up before its agent (a start that asks where secrets go): until the shell says
+ * the agent is ready, the start-up screen stands in for the pages, whose calls would all fail. The desktop shell
+ * builds its agent before the window, so its state has no agent phase and the pages show at once.
+ */
+export function App({
+  api,
+  shell = typeof window === 'undefined' ? undefined : window.outpostShell,
+}: {
+  api: OutpostApi;
+  shell?: ShellBridge;
+}) {
+  const state = useShellState(shell);
+  const agentPhase = state?.agent?.phase;
+  if (shell && state && agentPhase !== undefined && agentPhase !== 'ready') {
+    return (
+      <div className="app">
+        <header className="topbar">
+          <h1>Outpost</h1>
+        </header>
+        <StartupScreen state={state} bridge={shell} />
+      </div>
+    );
+  }
   return (
     <ApiProvider value={api}>
-      <Shell />
+      <Shell shell={shell} />
     </ApiProvider>
   );
 }

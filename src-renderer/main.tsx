@@ -8,7 +8,7 @@ import './styles.css';
 // Before the first paint, so a dark-mode operator never sees a white flash.
 applyTheme(readTheme());
 
-const { api, kind } = createRendererApi();
+const { api, kind, shell } = createRendererApi();
 // Seed 000 plugin activity (the UI is open / closed). In Electron the window is the UI, so the renderer reports
 // it; headless, `--ui` itself counts as an open UI for as long as it runs, and a closed browser tab must not end
 // that, so the bridge process reports it instead.
@@ -19,6 +19,6 @@ if (kind === 'ipc') {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App api={api} />
+    <App api={api} shell={shell} />
   </StrictMode>,
 );

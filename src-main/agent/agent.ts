@@ -3,9 +3,8 @@
  * services. Nothing here talks to the network until start(). The Electron shell (main.ts) and the headless CLI
  * both build the agent through createAgent, so there is one wiring for both.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DeviceService, type DeviceTimingOverrides } from './device/device-service.js';
+import { ensureDataDir } from './data-dir.js';
 import { AgentEvents } from './events.js';
 import { LicenseService } from './license/license-service.js';
 import { createLogger, initLogging } from './logging/logger.js';
@@ -54,8 +53,7 @@ export interface Agent {
 export type AgentServices = Omit<Agent, 'start' | 'stop'>;
 
 export async function createAgent(opts: AgentOptions): Promise<Agent> {
-  const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const dataDir = ensureDataDir(opts.dataDir);
   if (opts.logging !== false) initLogging({ dataDir, ...(opts.logging ?? {}) });
   const log = createLogger('agent');
 

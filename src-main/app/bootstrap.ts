@@ -16,6 +16,7 @@ import { openEncryptedFileStore } from '../agent/secrets/encrypted-file-store.js
 import { keyringServiceFor, openKeyringStore } from '../agent/secrets/keyring-store.js';
 import type { SecretStore } from '../agent/secrets/secret-store.js';
 import { settingsPath } from '../agent/settings/settings.js';
+import { ensureDataDir } from '../agent/data-dir.js';
 import { assembleAgentStack } from '../agent/startup.js';
 import { handleAppProtocol } from './app-protocol.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -113,6 +114,8 @@ export interface Shell {
 
 export async function bootstrap(launch: LaunchOptions): Promise<Shell> {
   const paths = appPaths();
+  // Before anything writes there: an unusable dir fails with its reason instead of spinning in mkdir.
+  ensureDataDir(paths.dataDir);
   initLogging({ dataDir: paths.dataDir });
   const devServer = !app.isPackaged ? (process.env.OUTPOST_DEV_SERVER_URL ?? null) : null;
   const origin: AppOrigin = { rendererIndex: paths.rendererIndex, devServerOrigin: devServer };

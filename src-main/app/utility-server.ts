@@ -11,7 +11,7 @@
  */
 import { utilityProcess } from 'electron';
 import { createInterface } from 'node:readline';
-import type { ServerSpawner, SpawnedServer } from '../agent/admin/embedded-server.js';
+import { parseAdminNotice, type ServerSpawner, type SpawnedServer } from '../agent/admin/embedded-server.js';
 import { createLogger } from '../agent/logging/logger.js';
 import { IDLE_PROCESS_ENV, IDLE_PROCESS_V8_FLAGS } from '../agent/v8-flags.js';
 import type { AdminNotice } from '../../src-shared/ipc/shell-state.js';
@@ -19,7 +19,6 @@ import { SHUTDOWN_REQUEST } from './server-messages.js';
 
 const log = createLogger('embedded-server');
 const READY = /listening on (http:\/\/\S+)/;
-const ADMIN_NOTICE = /^Created admin user '([^']+)' with password \(shown once\): (\S+)\s*$/;
 
 export const SERVER_START_TIMEOUT_MS = 30_000;
 export const SERVER_STOP_GRACE_MS = 6_000;
@@ -35,11 +34,7 @@ const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** The server CLI's first-start line, split; null for every other line. */
-export function parseAdminNotice(line: string): AdminNotice | null {
-  const m = ADMIN_NOTICE.exec(line);
-  return m ? { username: m[1]!, password: m[2]! } : null;
-}
+export { parseAdminNotice };
 
 /**
  * The spawner, plus `abortStarting()` for quitting while a child is still starting: the agent's stop waits for the
@@ -127,6 +122,7 @@ export function utilityServerSpawner(opts: {
     const spawned: SpawnedServer = {
       ready,
       exited,
+      lastOutput: () => lastStderr || null,
       get pid() {
         return child.pid;
       },

@@ -19,7 +19,8 @@ import {
   launchExit,
   type Rebuild,
 } from '../app/dev-launch.js';
-import { runUiCli } from './web-ui/cli.js';
+import { ensureDataDir } from '../agent/data-dir.js';
+import { runUiCli, uiDataDir } from './web-ui/cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const appDir = join(root, 'dist/electron-app');
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
   console.log(
     'Electron binary not installed here: starting the headless agent with its web UI and the embedded server instead',
   );
+  // An unusable data dir is said at once, not after a renderer build.
+  ensureDataDir(uiDataDir(args));
   if (!existsSync(join(root, 'dist/renderer/index.html'))) await buildRenderer();
   await runUiCli(args);
 }

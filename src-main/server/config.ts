@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomSecret, sha256Hex } from './auth/secret-hash.js';
 import { checkJwtSecret, MIN_JWT_SECRET, parseApiKeyDigests } from './key-files.js';
 import { licensePrefixFrom } from './licensing/license-key.js';
 import { readOrCreateSecretFile } from './runtime/secret-file.js';
+import { ensureDataDir } from './data-dir.js';
 
 /** Everything the server needs to start, resolved once from CLI flags and environment. */
 export interface ServerConfig {
@@ -200,7 +200,7 @@ export function resolveServerConfig(input: ConfigInput): {
   notices: FirstStartNotices;
 } {
   const env = input.env ?? process.env;
-  mkdirSync(input.dataDir, { recursive: true, mode: 0o700 });
+  ensureDataDir(input.dataDir);
   const notices: FirstStartNotices = {};
   const trustProxy = env.OUTPOST_TRUST_PROXY === '1';
   const databaseUrl = input.databaseUrl || env.OUTPOST_DATABASE_URL || undefined;

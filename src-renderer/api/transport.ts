@@ -4,7 +4,9 @@
  * code path: createApiClient validates every answer against the channel map either way.
  */
 import { createApiClient } from '../../src-shared/ipc/client.js';
+import type { ShellBridge } from '../../src-shared/ipc/shell-state.js';
 import { createWebBridgeTransport } from '../../src-shared/ipc/web-bridge-transport.js';
+import { createWebShellBridge } from '../../src-shared/ipc/web-shell-bridge.js';
 import type { OutpostApi, Transport } from './types.js';
 
 declare global {
@@ -23,10 +25,13 @@ export function pickTransport(w: Pick<Window, 'outpost'> = window): {
   return { transport: createWebBridgeTransport(), kind: 'web' };
 }
 
-export function createRendererApi(w: Pick<Window, 'outpost'> = window): {
+/** The agent API, and the shell's own state: the preload's in Electron, the web bridge's headless. */
+export function createRendererApi(w: Pick<Window, 'outpost' | 'outpostShell'> = window): {
   api: OutpostApi;
   kind: 'ipc' | 'web';
+  shell: ShellBridge | undefined;
 } {
   const { transport, kind } = pickTransport(w);
-  return { api: createApiClient(transport).api, kind };
+  const shell = kind === 'ipc' ? w.outpostShell : createWebShellBridge(transport);
+  return { api: createApiClient(transport).api, kind, shell };
 }

@@ -100,5 +100,14 @@ export const UpdateClientRequest = z
     message: 'send exactly one of quota or add',
   });
 
+/** `POST /api/admin/clients/:id/top-up`: adds copies; only a positive whole number means anything here. */
+export const TopUpClientRequest = z.strictObject({ add: z.number().int().min(1).max(1_000_000_000) });
+
+/** `POST /api/admin/clients/:id/reduce`: takes copies away; refused (nothing changed) below 0. */
+export const ReduceClientRequest = z.strictObject({ by: z.number().int().min(1).max(1_000_000_000) });
+
+/** `PATCH /api/admin/clients/:id`: renames (names are unique, case-insensitively). */
+export const RenameClientRequest = z.strictObject({ name: z.string().trim().min(1).max(200) });
+
 export const ClientResponse = z.object({ success: z.literal(true), data: Client });
 export const ClientListResponse = z.object({ success: z.literal(true), data: z.array(Client) });

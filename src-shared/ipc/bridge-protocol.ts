@@ -10,3 +10,9 @@ export const BRIDGE_TOKEN_HEADER = 'x-outpost-token';
 export const BRIDGE_TOKEN_QUERY = 'token';
 /** Cookies are per host, not per port: two agents on one machine must not overwrite each other's. */
 export const bridgeCookieName = (port: number): string => `outpost_bridge_${port}`;
+/** Shell state (start-up, one-time admin credentials, the secret-store choice): POST <path><action>. */
+export const BRIDGE_SHELL_PATH = '/bridge/shell/';
+export const BRIDGE_SHELL_ACTIONS = ['state', 'dismiss-admin-notice', 'use-secrets-file'] as const;
+export type BridgeShellAction = (typeof BRIDGE_SHELL_ACTIONS)[number];
+/** Shell changes ride the event socket as `{ shell: ShellState }` frames (agent events never have that key). */
+export const BRIDGE_SHELL_FRAME_KEY = 'shell';

@@ -79,6 +79,26 @@ describe('registration', () => {
     expect(onServer).toMatchObject({ status: 'registered', online: true });
   });
 
+  it("keeps the operator's note on the server unless the device's settings give one", async () => {
+    const key = `noted-${Date.now()}`;
+    const created = await srv.api(
+      'POST',
+      '/api/admin/devices',
+      { device_key: key, note: 'front desk, 2nd floor' },
+      { 'X-API-Key': srv.apiKey },
+    );
+    expect(created.status).toBe(200);
+    const agent = await agentFor();
+    await agent.device.register((created.body as { token_code: string }).token_code, key);
+    await agent.device.heartbeatNow();
+    expect(await adminDevice(srv, key)).toMatchObject({ note: 'front desk, 2nd floor' });
+
+    // Given explicitly, the device's own note is what the server keeps.
+    agent.settings.update({ device_note: 'kiosk by the door' });
+    await agent.device.heartbeatNow();
+    await waitFor(async () => (await adminDevice(srv, key))?.note === 'kiosk by the door', 'the device note');
+  });
+
   it('registers with a lowercase, space-padded token and a generated device key that stays stable', async () => {
     const dataDir = dirs.make();
     const agent = await agentFor(dataDir);

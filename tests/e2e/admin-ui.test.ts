@@ -23,10 +23,15 @@ describe.skipIf(skip !== null)('admin console of the embedded server', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    agent = await startAgentUi({});
+    // A fresh data dir is a first start: its embedded server gets a free port, not 8787 (which may be taken).
+    agent = await startAgentUi({ env: { OUTPOST_EMBEDDED_PORT: String(await freePort()) } });
     browser = await launchBrowser();
     await browser.page.goto(agent.url);
     await browser.page.getByRole('heading', { name: 'Outpost', level: 1 }).waitFor();
+    // First start: the embedded server's one-time admin credentials are shown first; the operator saves them.
+    const saved = browser.page.getByRole('button', { name: 'I have saved it' });
+    await saved.waitFor({ timeout: 60_000 });
+    await saved.click();
   }, 180_000);
 
   afterAll(async () => {

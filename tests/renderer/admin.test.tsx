@@ -22,7 +22,7 @@ const dev = (key: string, online: boolean): AdminDevice => ({
 });
 
 describe('admin devices', () => {
-  it('shows a created device’s token once, and never again after Done', async () => {
+  it('shows a created device’s token in a panel until Done (the outstanding list is the agent’s)', async () => {
     const devices: AdminDevice[] = [dev('kiosk-1', true)];
     const fake = fakeApi({
       'admin.devices.list': async () => ok({ devices }),
@@ -41,7 +41,7 @@ describe('admin devices', () => {
     await userEvent.type(screen.getByLabelText('New device key (optional)'), 'kiosk-2');
     await userEvent.click(screen.getByRole('button', { name: 'Create device' }));
     expect((await screen.findByTestId('device-token-code')).textContent).toBe('C0FFEE');
-    expect(screen.getByText(/shown only once/)).toBeTruthy();
+    expect(screen.getByText(/works for one registration/)).toBeTruthy();
     await screen.findByTestId('device-row-kiosk-2');
     await userEvent.click(screen.getByRole('button', { name: 'Done, hide the token' }));
     expect(screen.queryByTestId('device-token')).toBeNull();

@@ -129,6 +129,33 @@ describe('settings: embedded server', () => {
     );
   });
 
+  it('shows a crash in words with the next attempt, and Restart restarts', async () => {
+    const crashed = {
+      ...status,
+      mode: 'local' as const,
+      last_error:
+        'Embedded server stopped unexpectedly: port 8787 is in use by another program. Restarting in 4 s (attempt 3).',
+      restarting_at: '2026-12-02T14:00:04.000Z',
+      crashes: 3,
+    };
+    const fake = fakeApi({
+      'server.status': async () => ok(crashed),
+      'server.restart': async () => ok({ ...crashed, running: true, last_error: null, crashes: 0 }),
+    });
+    withApi(fake, <EmbeddedServerSection />);
+    expect((await screen.findByTestId('server-error')).textContent).toContain(
+      'port 8787 is in use by another program. Restarting in 4 s (attempt 3).',
+    );
+    await userEvent.click(screen.getByRole('button', { name: 'Restart the server' }));
+    await waitFor(() => expect(fake.calls.some((c) => c.channel === 'server.restart')).toBe(true));
+  });
+
+  it('offers no Restart while the server is off', async () => {
+    withApi(fakeApi({ 'server.status': async () => ok(status) }), <EmbeddedServerSection />);
+    await screen.findByLabelText('On for this machine only (127.0.0.1)');
+    expect(screen.queryByRole('button', { name: 'Restart the server' })).toBeNull();
+  });
+
   it('rejects a privileged port ("80")', async () => {
     withApi(fakeApi({ 'server.status': async () => ok(status) }), <EmbeddedServerSection />);
     await userEvent.click(await screen.findByLabelText('On for this machine only (127.0.0.1)'));

@@ -62,6 +62,12 @@ describe('shell banner (desktop only)', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Copy password' }));
     expect(writeText).toHaveBeenCalledWith('Xy7-secret-once');
     expect(screen.getByText('Password copied to the clipboard.')).toBeTruthy();
+    expect(screen.getByTestId('admin-username').textContent).toBe('admin');
+    await userEvent.click(screen.getByRole('button', { name: 'Copy user name' }));
+    expect(writeText).toHaveBeenLastCalledWith('admin');
+    expect(screen.getByRole('region', { name: 'Embedded server admin account' }).textContent).toContain(
+      'what a station logs in with',
+    );
     await userEvent.click(screen.getByRole('button', { name: 'I have saved it' }));
     expect(bridge.dismissAdminNotice).toHaveBeenCalledTimes(1);
     await waitFor(() => expect(screen.queryByTestId('admin-password')).toBeNull());

@@ -30,6 +30,11 @@ const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 export class AdminClient {
   readonly sampler: HeartbeatSampler;
   private readonly http: AxiosInstance;
+  /**
+   * Tokens this console issued, by device key, so the operator can copy them again until they are used. Memory
+   * only (the server keeps a hash): a restart of the agent forgets them, and "New token" issues another.
+   */
+  private readonly issued = new Map<string, DeviceToken>();
 
   constructor(
     private readonly endpoint: () => Promise<AdminEndpoint | null>,
@@ -58,16 +63,40 @@ export class AdminClient {
   }
 
   async createDevice(input: ChannelInput<'admin.devices.create'>): Promise<DeviceToken> {
-    return toToken(await this.call('POST', '/api/admin/devices', input ?? {}));
+    return this.remember(toToken(await this.call('POST', '/api/admin/devices', input ?? {})));
   }
 
   async newToken(deviceKey: string): Promise<DeviceToken> {
-    return toToken(await this.call('POST', `/api/admin/devices/${encodeURIComponent(deviceKey)}/token`, {}));
+    return this.remember(
+      toToken(await this.call('POST', `/api/admin/devices/${encodeURIComponent(deviceKey)}/token`, {})),
+    );
   }
 
   async revokeDevice(deviceKey: string): Promise<{ device_key: string }> {
     const body = obj(await this.call('DELETE', `/api/admin/devices/${encodeURIComponent(deviceKey)}`));
+    this.issued.delete(deviceKey);
     return { device_key: str(body.device_key) ?? deviceKey };
+  }
+
+  /**
+   * The issued tokens the server still holds unused: a device whose outstanding token has the expiry we were
+   * given still waits for exactly that token. Used, revoked, replaced (another console) or expired: dropped.
+   */
+  async outstandingTokens(): Promise<{ tokens: DeviceToken[] }> {
+    if (this.issued.size === 0) return { tokens: [] };
+    const { devices } = await this.listDevices();
+    // Compared as instants: the two stores may spell the same time differently.
+    const at = (iso: string | null | undefined) => (iso ? Date.parse(iso) : NaN);
+    const live = new Map(devices.map((d) => [d.device_key, at(d.token_expires_at)]));
+    for (const [key, t] of this.issued) {
+      if (live.get(key) !== at(t.expires_at)) this.issued.delete(key);
+    }
+    return { tokens: [...this.issued.values()] };
+  }
+
+  private remember(token: DeviceToken): DeviceToken {
+    if (token.device_key) this.issued.set(token.device_key, token);
+    return token;
   }
 
   async listClients(): Promise<{ clients: AdminClientRow[] }> {
@@ -80,7 +109,19 @@ export class AdminClient {
   }
 
   async topUpClient(id: number, add: number): Promise<AdminClientRow> {
-    return toClient(obj(await this.call('PUT', `/api/admin/clients/${id}`, { add })).data);
+    return toClient(obj(await this.call('POST', `/api/admin/clients/${id}/top-up`, { add })).data);
+  }
+
+  async reduceClient(id: number, by: number): Promise<AdminClientRow> {
+    return toClient(obj(await this.call('POST', `/api/admin/clients/${id}/reduce`, { by })).data);
+  }
+
+  async renameClient(id: number, name: string): Promise<AdminClientRow> {
+    return toClient(obj(await this.call('PATCH', `/api/admin/clients/${id}`, { name })).data);
+  }
+
+  async deleteClient(id: number): Promise<{ id: number }> {
+    return { id: toClient(obj(await this.call('DELETE', `/api/admin/clients/${id}`)).data).id };
   }
 
   async listLicenses(q: ChannelInput<'admin.licenses.list'>): Promise<{
@@ -194,6 +235,7 @@ function toDevice(raw: unknown): AdminDevice {
     last_seen: str(d.last_seen),
     created_at: str(d.created_at),
     ip_address: str(d.ip_address),
+    token_expires_at: str(d.token_expires_at),
   };
 }
 

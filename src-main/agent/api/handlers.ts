@@ -128,6 +128,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 
     'server.status': () => server().status(),
     'server.configure': (input) => server().configure(input),
+    'server.restart': () => server().restart(),
 
     'logs.tail': (input) => tailLog(agent.dataDir, input ?? {}),
     'app.info': () => ({
@@ -159,11 +160,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 
     'admin.devices.list': () => admin().listDevices(),
     'admin.devices.create': (input) => admin().createDevice(input),
+    'admin.devices.outstanding': () => admin().outstandingTokens(),
     'admin.devices.newToken': ({ device_key }) => admin().newToken(device_key),
     'admin.devices.revoke': ({ device_key }) => admin().revokeDevice(device_key),
     'admin.clients.list': () => admin().listClients(),
     'admin.clients.create': ({ name, quota }) => admin().createClient(name, quota),
     'admin.clients.topUp': ({ id, add }) => admin().topUpClient(id, add),
+    'admin.clients.reduce': ({ id, by }) => admin().reduceClient(id, by),
+    'admin.clients.rename': ({ id, name }) => admin().renameClient(id, name),
+    'admin.clients.delete': ({ id }) => admin().deleteClient(id),
     'admin.licenses.list': (input) => admin().listLicenses(input),
     'admin.licenses.generate': (input) => admin().generateLicense(input),
     'admin.licenses.revoke': ({ id }) => admin().revokeLicense(id),

@@ -25,7 +25,9 @@ export const settingsSchema = z
         { name: 'default', base_url: DEFAULT_SERVER_URL, timeout: 20, retries: 3, verify_tls: true },
       ]),
     heartbeat_interval_sec: z.number().min(1).max(86_400).default(60),
-    device_note: z.string().max(200).default('Outpost agent'),
+    // Empty: the device sends no note, so the one the operator gave it on the server stays. Set, it is sent
+    // with registration and heartbeats and replaces the server's.
+    device_note: z.string().max(200).default(''),
     public_ip_url: z.url().optional(),
     cluster_ip: z.string().max(64).optional(),
     plugin_id_prefix: z.string().min(1).max(40).default('outpost'),

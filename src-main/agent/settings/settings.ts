@@ -7,11 +7,12 @@
  * `OUTPOST_SERVER_URL` (or the CLI's --server, passed the same way) overrides the active profile's base URL
  * without being written to the file.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import Conf from 'conf';
 import type { SettingsRecovery } from '../../../src-shared/ipc/schemas/settings.js';
+import { ensureDataDir } from '../data-dir.js';
 import { AgentError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { defaultSettings, settingsSchema, type Profile, type SettingsData } from './schema.js';
@@ -76,7 +77,7 @@ export class SettingsStore {
   }
 
   static open(dataDir: string, env: NodeJS.ProcessEnv = process.env): SettingsStore {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    ensureDataDir(dataDir);
     const { data: initial, recovered } = loadOrRecover(settingsPath(dataDir));
     const conf = new Conf<SettingsData>({
       cwd: dataDir,

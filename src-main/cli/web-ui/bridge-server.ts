@@ -10,9 +10,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import {
   BRIDGE_EVENTS_PATH,
   BRIDGE_INVOKE_PATH,
+  BRIDGE_SHELL_ACTIONS,
+  BRIDGE_SHELL_FRAME_KEY,
+  BRIDGE_SHELL_PATH,
   BRIDGE_TOKEN_QUERY,
+  type BridgeShellAction,
 } from '../../../src-shared/ipc/bridge-protocol.js';
+import { fail, ok, type Result } from '../../../src-shared/result.js';
+import type { ShellState } from '../../../src-shared/ipc/shell-state.js';
 import type { AgentApi } from '../../agent/api.js';
+import type { ShellStatus } from '../../app/shell-status.js';
 import {
   authorised,
   contentSecurityPolicy,
@@ -22,6 +29,7 @@ import {
   sessionCookie,
   tokenEquals,
 } from './guard.js';
+import { NO_TOKEN_CSP, noTokenPage } from './no-token-page.js';
 import { resolveStatic, sendFile } from './static-files.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -35,6 +43,10 @@ export interface WebUiOptions {
   /** Fixed token (tests); default 32 random bytes per launch. */
   token?: string;
   onError?: (err: unknown) => void;
+  /** Start-up state, the one-time admin credentials and the secret-store question (headless shell). */
+  shell?: ShellStatus;
+  /** What the operator ran to start this UI, named on the page a browser without the token gets. */
+  command?: string;
 }
 
 export interface WebUi {
@@ -52,6 +64,31 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Outpost</title>
 function plain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', ...extra });
   res.end(text);
+}
+
+function noToken(res: ServerResponse, command: string, wrongToken: boolean): void {
+  res.writeHead(401, {
+    ...SECURITY_HEADERS,
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': NO_TOKEN_CSP,
+  });
+  res.end(noTokenPage({ command, wrongToken }));
+}
+
+function shellAction(shell: ShellStatus | undefined, action: BridgeShellAction): Result<ShellState> {
+  if (!shell) return fail('NOT_FOUND', 'This agent has no shell state');
+  switch (action) {
+    case 'state':
+      return ok(shell.get());
+    case 'dismiss-admin-notice':
+      shell.dismissAdminNotice();
+      return ok(shell.get());
+    case 'use-secrets-file':
+      if (!shell.chooseSecretsFile()) {
+        return fail('CONFLICT', 'Nothing to choose: the agent is not waiting for a secret-store choice');
+      }
+      return ok(shell.get());
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<string | null> {
@@ -77,6 +114,7 @@ function readBody(req: IncomingMessage): Promise<string | null> {
 
 export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
   const token = opts.token ?? randomBytes(32).toString('base64url');
+  const command = opts.command ?? 'npm run agent -- --ui';
   let port = 0;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
@@ -88,7 +126,7 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
     // Token exchange: ?token= becomes an HttpOnly cookie, and the token leaves the address bar.
     const given = url.searchParams.get(BRIDGE_TOKEN_QUERY);
     if (given !== null && (req.method === 'GET' || req.method === 'HEAD')) {
-      if (!tokenEquals(given, token)) return plain(res, 401, 'Wrong token: open the URL the agent printed');
+      if (!tokenEquals(given, token)) return noToken(res, command, true);
       url.searchParams.delete(BRIDGE_TOKEN_QUERY);
       res.writeHead(303, {
         ...SECURITY_HEADERS,
@@ -99,7 +137,21 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
       return;
     }
     const via = authorised(req.headers, port, token);
-    if (!via) return plain(res, 401, 'Not authorised: open the URL printed by `npm run agent -- --ui`');
+    if (!via) {
+      const page = (req.method === 'GET' || req.method === 'HEAD') && !url.pathname.startsWith('/bridge/');
+      if (page) return noToken(res, command, false);
+      return plain(res, 401, `Not authorised: open the URL printed by \`${command}\``);
+    }
+
+    if (url.pathname.startsWith(BRIDGE_SHELL_PATH)) {
+      if (req.method !== 'POST') return plain(res, 405, 'Method not allowed', { allow: 'POST' });
+      if (via === 'cookie' && req.headers.origin === undefined) return plain(res, 403, 'Origin required');
+      const action = BRIDGE_SHELL_ACTIONS.find((a) => a === url.pathname.slice(BRIDGE_SHELL_PATH.length));
+      if (!action) return plain(res, 404, 'Not found');
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(shellAction(opts.shell, action)));
+      return;
+    }
 
     if (url.pathname.startsWith(BRIDGE_INVOKE_PATH)) {
       if (req.method !== 'POST') return plain(res, 405, 'Method not allowed', { allow: 'POST' });
@@ -158,14 +210,20 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
   }
 
   function attach(ws: WebSocket): void {
-    const off = opts.api.onEvent((e) => {
+    const send = (frame: unknown) => {
       if (ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > MAX_WS_BUFFER) {
         ws.close(1013, 'too slow');
         return;
       }
-      ws.send(JSON.stringify(e));
-    });
+      ws.send(JSON.stringify(frame));
+    };
+    const offAgent = opts.api.onEvent(send);
+    const offShell = opts.shell?.onChange((s) => send({ [BRIDGE_SHELL_FRAME_KEY]: s })) ?? (() => undefined);
+    const off = () => {
+      offAgent();
+      offShell();
+    };
     let alive = true;
     ws.on('pong', () => (alive = true));
     const ping = setInterval(() => {

@@ -10,6 +10,19 @@ import { runHeadless } from './run.js';
 export const UI_USAGE =
   'usage: npm run agent -- --ui [--port P] [--data-dir DIR] [--server URL] [--secrets-file] [--no-open]';
 
+/** The data dir the flags and environment name (checked by `npm start` before it spends time building). */
+export function uiDataDir(argv: string[]): string {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'data-dir': { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+  });
+  return typeof values['data-dir'] === 'string'
+    ? values['data-dir']
+    : (process.env.OUTPOST_DATA_DIR ?? join(homedir(), '.outpost'));
+}
+
 export async function runUiCli(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -31,10 +44,7 @@ export async function runUiCli(argv: string[]): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`invalid --port '${String(values.port)}'`);
-  const dataDir =
-    typeof values['data-dir'] === 'string'
-      ? values['data-dir']
-      : (process.env.OUTPOST_DATA_DIR ?? join(homedir(), '.outpost'));
+  const dataDir = uiDataDir(argv);
 
   const app = await runHeadless({
     dataDir,
@@ -44,8 +54,6 @@ export async function runUiCli(argv: string[]): Promise<void> {
     keyringService: process.env.OUTPOST_KEYRING_SERVICE,
     print: (line) => console.log(line),
   });
-  // The URL carries the per-launch token: printed for the operator, never logged.
-  console.log(`Outpost web UI: ${app.ui.url}`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -8,7 +8,12 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ServerSpawner, SpawnedServer } from '../../agent/admin/embedded-server.js';
+import type { AdminNotice } from '../../../src-shared/ipc/shell-state.js';
+import {
+  parseAdminNotice,
+  type ServerSpawner,
+  type SpawnedServer,
+} from '../../agent/admin/embedded-server.js';
 import { createLogger } from '../../agent/logging/logger.js';
 import { IDLE_PROCESS_ENV, IDLE_PROCESS_V8_FLAGS } from '../../agent/v8-flags.js';
 
@@ -41,7 +46,14 @@ export function serverScript(): { file: string; execArgv: string[] } {
   };
 }
 
-export function forkServerSpawner(opts: { onNotice?: (line: string) => void } = {}): ServerSpawner {
+export function forkServerSpawner(
+  opts: {
+    /** The first-start line as printed (for the terminal). */
+    onNotice?: (line: string) => void;
+    /** The same, split, for the web UI's one-time credentials panel. */
+    onAdminNotice?: (notice: AdminNotice) => void;
+  } = {},
+): ServerSpawner {
   return ({ host, port, dataDir, env }): SpawnedServer => {
     const { file, execArgv } = serverScript();
     const child = fork(file, ['--host', host, '--port', String(port), '--data-dir', dataDir], {
@@ -54,25 +66,41 @@ export function forkServerSpawner(opts: { onNotice?: (line: string) => void } = 
       execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    // The last stderr line is the server CLI's one-line reason when it exits (port in use, data dir unusable).
+    let lastStderr: string | null = null;
+    const stderrClosed = new Promise<void>((resolve) => {
+      const lines = createInterface({ input: child.stderr! });
+      lines.on('line', (line) => {
+        lastStderr = line.slice(0, 300);
+        log.warn({ line: line.slice(0, 500) }, 'server stderr');
+      });
+      lines.once('close', () => resolve());
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const ready = new Promise<string>((resolve, reject) => {
       child.once('error', reject);
-      void exited.then((code) => reject(new Error(`server process exited with code ${code ?? 'signal'}`)));
+      void exited.then(async (code) => {
+        await stderrClosed;
+        const cause = lastStderr ? `: ${lastStderr}` : '';
+        reject(new Error(`server process exited with code ${code ?? 'signal'}${cause}`));
+      });
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const m = READY.exec(line);
-        if (m) resolve(m[1]!);
-        else if (/^Created admin user/.test(line)) opts.onNotice?.(line);
+        if (m) return resolve(m[1]!);
+        const notice = parseAdminNotice(line);
+        if (notice) {
+          opts.onNotice?.(line);
+          opts.onAdminNotice?.(notice);
+        }
         // pino JSON request logs and other lines: not needed here (the server keeps its own log level).
       });
-      createInterface({ input: child.stderr! }).on('line', (line) =>
-        log.warn({ line: line.slice(0, 500) }, 'server stderr'),
-      );
     });
     ready.catch(() => undefined);
     return {
       ready,
       exited,
       pid: child.pid,
+      lastOutput: () => lastStderr,
       async stop() {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');

@@ -24,8 +24,6 @@ export const uiCommand: AgentCommand = {
       logLevel: ctx.globals.logLevel,
       print: ctx.print,
     });
-    // The URL carries the per-launch token: printed for the operator, never logged.
-    ctx.print(`Outpost web UI: ${app.ui.url}`);
     return new Promise<number>((resolve) => {
       let stopping = false;
       const shutdown = (signal: string) => {

@@ -5,6 +5,9 @@ import {
   ClientListResponse,
   ClientResponse,
   CreateClientRequest,
+  ReduceClientRequest,
+  RenameClientRequest,
+  TopUpClientRequest,
   UpdateClientRequest,
   type Client,
 } from '../../../src-shared/api/sync.js';
@@ -100,6 +103,70 @@ export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: R
       return { success: true as const, data: clientView(c) };
     },
   );
+
+  // Separate routes per action (the console confirms the destructive ones): a top-up only ever adds, a
+  // reduction only ever removes, so a typo in one field cannot do the other.
+  const one = { tags, security, params: IdParams, response: { 200: ClientResponse } };
+  const found = (c: ClientRecord | undefined, id: number): ClientRecord => {
+    if (!c) throw new AppError('CLIENT_NOT_FOUND', `Client ${id} not found`);
+    return c;
+  };
+
+  r.post(
+    '/api/admin/clients/:id/top-up',
+    { ...admin, schema: { ...one, body: TopUpClientRequest } },
+    async (request) => {
+      const { id } = request.params;
+      const c = found((await ctx.store.clients.addRemaining(id, request.body.add)).client, id);
+      announceQuota(hub, c);
+      return { success: true as const, data: clientView(c) };
+    },
+  );
+
+  r.post(
+    '/api/admin/clients/:id/reduce',
+    { ...admin, schema: { ...one, body: ReduceClientRequest } },
+    async (request) => {
+      const { id } = request.params;
+      const { by } = request.body;
+      const res = await ctx.store.clients.addRemaining(id, -by);
+      const c = found(res.client, id);
+      if (res.belowZero) {
+        throw new AppError(
+          'QUOTA_EXCEEDED',
+          `Client '${c.name}' has ${c.remaining} copies left: it cannot be reduced by ${by}`,
+          { remaining: c.remaining, by },
+        );
+      }
+      announceQuota(hub, c);
+      return { success: true as const, data: clientView(c) };
+    },
+  );
+
+  r.patch(
+    '/api/admin/clients/:id',
+    { ...admin, schema: { ...one, body: RenameClientRequest } },
+    async (request) => {
+      const { id } = request.params;
+      const c = found(await ctx.store.clients.rename(id, request.body.name), id);
+      announceQuota(hub, c);
+      return { success: true as const, data: clientView(c) };
+    },
+  );
+
+  r.delete('/api/admin/clients/:id', { ...admin, schema: one }, async (request) => {
+    const { id } = request.params;
+    const res = await ctx.store.clients.remove(id);
+    const c = found(res.client, id);
+    if (res.inUse) {
+      throw new AppError(
+        'CONFLICT',
+        `Client '${c.name}' has ${c.used} copies billed to it: it stays so their history keeps its name (rename it, or reduce its quota to 0)`,
+        { used: c.used },
+      );
+    }
+    return { success: true as const, data: clientView(c) };
+  });
 
   r.get(
     '/api/admin/copies',

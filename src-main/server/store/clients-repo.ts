@@ -22,4 +22,11 @@ export interface ClientsRepo {
    * remaining under 0 (nothing changed then); undefined client when it does not exist.
    */
   addRemaining(id: number, delta: number): Promise<{ client?: ClientRecord; belowZero: boolean }>;
+  /** Renames; undefined when the client does not exist. Throws a CONFLICT AppError when the name is taken. */
+  rename(id: number, name: string): Promise<ClientRecord | undefined>;
+  /**
+   * Deletes a client nothing was billed to yet (one conditional DELETE): `inUse` with the row when copies were
+   * applied to it (their history names it), undefined client when it does not exist.
+   */
+  remove(id: number): Promise<{ client?: ClientRecord; inUse: boolean }>;
 }

@@ -1,6 +1,8 @@
 /**
- * Admin → devices: online/offline and last seen, create a device (its one-time token is shown once, then gone
- * from the UI for good), issue a new token, revoke.
+ * Admin → devices: online/offline and last seen, create a device (prefilled with this machine's own key on
+ * request, so the local agent can match it), issue a new token (also to a revoked device, which may then register
+ * again), revoke. Every token this console issued stays listed, with a copy button, until it is used, revoked,
+ * replaced or expires.
  */
 import { useId, useState } from 'react';
 import { useAction, useApi, useQuery } from '../../api/context.js';
@@ -23,11 +25,47 @@ export function TokenOnce({ token, onDone }: { token: DeviceToken; onDone: () =>
         </strong>
         {token.expires_at && <span className="muted"> (valid until {formatTime(token.expires_at)})</span>}
       </p>
-      <p>Write it down or pass it on now: it is shown only once and works for one registration.</p>
+      <p>
+        It works for one registration. It stays under &quot;Outstanding registration tokens&quot; (with a copy
+        button) until it is used or the device is revoked.
+      </p>
       <button type="button" onClick={onDone}>
         Done, hide the token
       </button>
     </div>
+  );
+}
+
+function OutstandingTokens({ tokens }: { tokens: DeviceToken[] }) {
+  const [copied, setCopied] = useState<string | null>(null);
+  if (tokens.length === 0) return null;
+  const onCopy = async (t: DeviceToken) => {
+    try {
+      await navigator.clipboard.writeText(t.token_code);
+      setCopied(`Token for ${t.device_key} copied to the clipboard.`);
+    } catch {
+      setCopied('Could not copy automatically: select the token and press Ctrl+C.');
+    }
+  };
+  return (
+    <section aria-labelledby="adm-tokens-title" data-testid="outstanding-tokens">
+      <h4 id="adm-tokens-title">Outstanding registration tokens</h4>
+      <p className="muted">
+        Each works for one registration; it leaves this list once used, revoked or expired.
+      </p>
+      <ul>
+        {tokens.map((t) => (
+          <li key={t.device_key} data-testid={`outstanding-${t.device_key}`}>
+            <code>{t.device_key}</code>: <strong className="token">{t.token_code}</strong>
+            {t.expires_at && <span className="muted"> (valid until {formatTime(t.expires_at)})</span>}{' '}
+            <button type="button" onClick={() => void onCopy(t)}>
+              Copy token for {t.device_key}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {copied && <p role="status">{copied}</p>}
+    </section>
   );
 }
 
@@ -36,6 +74,10 @@ export function AdminDevices() {
   const keyId = useId();
   const noteId = useId();
   const list = useQuery(() => api.admin.devices.list(), {
+    eventTypes: ['realtime', 'server.status'],
+    intervalMs: 5000,
+  });
+  const outstanding = useQuery(() => api.admin.devices.outstanding(), {
     eventTypes: ['realtime', 'server.status'],
     intervalMs: 5000,
   });
@@ -57,12 +99,16 @@ export function AdminDevices() {
       setKey('');
       setNote('');
     }
-    await list.reload();
+    await Promise.all([list.reload(), outstanding.reload()]);
   };
   const onNewToken = async (k: string) => {
     const r = await newToken(k);
     if (r.ok) setShown(r.value);
-    await list.reload();
+    await Promise.all([list.reload(), outstanding.reload()]);
+  };
+  const onThisMachine = async () => {
+    const r = await api.device.ownKey();
+    if (r.ok) setKey(r.value.device_key);
   };
 
   const devices = list.data?.devices ?? [];
@@ -81,6 +127,12 @@ export function AdminDevices() {
         <div className="field">
           <label htmlFor={keyId}>New device key (optional)</label>
           <input id={keyId} value={key} spellCheck={false} onChange={(e) => setKey(e.target.value)} />
+          <button type="button" onClick={() => void onThisMachine()}>
+            For this machine
+          </button>
+          <span className="muted">
+            Fills in this agent&apos;s own key: a device created with another key is not this machine.
+          </span>
         </div>
         <div className="field grow">
           <label htmlFor={noteId}>Note</label>
@@ -97,6 +149,7 @@ export function AdminDevices() {
       <ErrorMessage error={tokenState.error} title="No new token" />
       <ErrorMessage error={revokeState.error} title="Device not revoked" />
       <ErrorMessage error={list.error} title="Could not list devices" />
+      <OutstandingTokens tokens={outstanding.data?.tokens ?? []} />
       {devices.length > 0 && (
         <DataTable>
           <caption className="sr-only">Devices</caption>
@@ -128,16 +181,16 @@ export function AdminDevices() {
                 <td>{formatTime(d.last_seen)}</td>
                 <td>{d.note ?? ''}</td>
                 <td>
-                  {!d.revoked && (
-                    <div className="row wrap">
-                      <button type="button" onClick={() => void onNewToken(d.device_key)}>
-                        New token
-                      </button>
+                  <div className="row wrap">
+                    <button type="button" onClick={() => void onNewToken(d.device_key)}>
+                      {d.revoked ? 'Issue a new token' : 'New token'}
+                    </button>
+                    {!d.revoked && (
                       <button type="button" className="danger" onClick={() => setRevoking(d.device_key)}>
                         Revoke
                       </button>
-                    </div>
-                  )}
+                    )}
+                  </div>
                 </td>
               </tr>
             ))}
@@ -152,7 +205,7 @@ export function AdminDevices() {
         onConfirm={() => {
           const k = revoking;
           setRevoking(null);
-          if (k) void revoke(k).then(() => list.reload());
+          if (k) void revoke(k).then(() => Promise.all([list.reload(), outstanding.reload()]));
         }}
         onCancel={() => setRevoking(null)}
       />

@@ -1,4 +1,7 @@
-/** Embedded server: off / this machine only / LAN (explicit opt-in after a warning) and its port. */
+/**
+ * Embedded server: off / this machine only / LAN (explicit opt-in after a warning) and its port; its state in
+ * words (a crash names the cause and when the supervisor tries again) and a Restart button.
+ */
 import { useEffect, useId, useState } from 'react';
 import { useAction, useApi, useQuery } from '../../api/context.js';
 import type { ServerStatus } from '../../api/types.js';
@@ -23,6 +26,7 @@ export function EmbeddedServerSection() {
   const [configure, state] = useAction((m: Mode, p: number, confirm: boolean) =>
     api.server.configure({ mode: m, port: p, confirm_lan: confirm || undefined }),
   );
+  const [restart, restartState] = useAction(() => api.server.restart());
   const portId = useId();
   const lanId = useId();
   const s = status.data;
@@ -57,8 +61,26 @@ export function EmbeddedServerSection() {
         ) : (
           status.loading && <Busy label="Loading" />
         )}
-        {s?.last_error && <span className="text-bad"> {s.last_error}</span>}
+        {s?.last_error && (
+          <span className="text-bad" data-testid="server-error">
+            {' '}
+            {s.last_error}
+          </span>
+        )}
       </p>
+      {s && s.mode !== 'off' && (
+        <p>
+          <button
+            type="button"
+            disabled={restartState.pending || state.pending}
+            onClick={() => void restart().then(() => status.reload())}
+          >
+            Restart the server
+          </button>
+          {restartState.pending && <Busy label="Restarting the server" />}
+        </p>
+      )}
+      <ErrorMessage error={restartState.error} title="The server did not restart" />
       <fieldset>
         <legend>Mode</legend>
         {MODES.map((m) => (

@@ -14,10 +14,12 @@ export const AdminDevice = z.object({
   last_seen: NullableTimestamp,
   created_at: NullableTimestamp,
   ip_address: z.string().nullable(),
+  /** Expiry of the device's unused registration token, null when none is outstanding (used, revoked, expired). */
+  token_expires_at: NullableTimestamp.optional(),
 });
 export type AdminDevice = z.infer<typeof AdminDevice>;
 
-/** The one-time registration token, shown once. */
+/** A one-time registration token: listed as outstanding in the console until used, revoked, replaced or expired. */
 export const DeviceToken = z.object({
   device_key: z.string(),
   token_code: z.string(),
@@ -78,6 +80,8 @@ export const admin = {
     input: z.strictObject({ device_key: DeviceKey.optional(), note: z.string().max(500).optional() }),
     output: DeviceToken,
   },
+  /** Tokens this console issued that the server still holds unused (kept in the agent's memory only). */
+  'admin.devices.outstanding': { input: NoInput, output: z.object({ tokens: z.array(DeviceToken) }) },
   'admin.devices.newToken': { input: z.strictObject({ device_key: DeviceKey }), output: DeviceToken },
   'admin.devices.revoke': {
     input: z.strictObject({ device_key: DeviceKey }),
@@ -97,6 +101,23 @@ export const admin = {
       add: z.number().int().positive().max(1_000_000_000),
     }),
     output: AdminClient,
+  },
+  /** Takes copies away (the console confirms first); refused below 0 with nothing changed. */
+  'admin.clients.reduce': {
+    input: z.strictObject({
+      id: z.number().int().positive(),
+      by: z.number().int().positive().max(1_000_000_000),
+    }),
+    output: AdminClient,
+  },
+  'admin.clients.rename': {
+    input: z.strictObject({ id: z.number().int().positive(), name: z.string().trim().min(1).max(200) }),
+    output: AdminClient,
+  },
+  /** Only a client nothing was billed to (the console confirms first). */
+  'admin.clients.delete': {
+    input: z.strictObject({ id: z.number().int().positive() }),
+    output: z.object({ id: z.number().int() }),
   },
   'admin.licenses.list': {
     input: z

@@ -15,6 +15,10 @@ export const ServerStatus = z.object({
   last_error: z.string().nullable(),
   /** Admin console calls are possible (server running and admin API key held by main). */
   admin_available: z.boolean(),
+  /** After a crash: when the supervisor starts it again (backoff), null otherwise. */
+  restarting_at: NullableTimestamp.optional(),
+  /** Crashes in a row since it last ran steadily (or since Restart). */
+  crashes: z.number().int().min(0).optional(),
 });
 export type ServerStatus = z.infer<typeof ServerStatus>;
 
@@ -32,4 +36,6 @@ export const server = {
     }),
     output: ServerStatus,
   },
+  /** The Restart button: stops the server (or its pending restart) and starts it now; refused while off. */
+  'server.restart': { input: NoInput, output: ServerStatus },
 } as const;

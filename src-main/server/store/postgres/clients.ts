@@ -46,5 +46,24 @@ export function pgClients(db: Queryable): ClientsRepo {
       const client = await one(`SELECT ${COLS} FROM clients WHERE id = $1`, [id]);
       return { client, belowZero: client !== undefined };
     },
+    async rename(id, name) {
+      try {
+        return await one(`UPDATE clients SET name = $1, updated_at = $2 WHERE id = $3 RETURNING ${COLS}`, [
+          name,
+          new Date().toISOString(),
+          id,
+        ]);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('CONFLICT', `Client '${name}' already exists`);
+        throw err;
+      }
+    },
+    async remove(id) {
+      // Conditional on `used = 0` in the same statement: a copy applied meanwhile on another instance wins.
+      const gone = await one(`DELETE FROM clients WHERE id = $1 AND used = 0 RETURNING ${COLS}`, [id]);
+      if (gone) return { client: gone, inUse: false };
+      const client = await one(`SELECT ${COLS} FROM clients WHERE id = $1`, [id]);
+      return { client, inUse: client !== undefined };
+    },
   };
 }

@@ -13,6 +13,8 @@ export function sqliteClients(db: Db): ClientsRepo {
   const addRemaining = db.prepare(
     'UPDATE clients SET remaining = remaining + ?, updated_at = ? WHERE id = ? AND remaining + ? >= 0',
   );
+  const rename = db.prepare('UPDATE clients SET name = ?, updated_at = ? WHERE id = ?');
+  const remove = db.prepare('DELETE FROM clients WHERE id = ? AND used = 0 RETURNING *');
   return {
     async create(name, quota) {
       const now = new Date().toISOString();
@@ -38,6 +40,21 @@ export function sqliteClients(db: Db): ClientsRepo {
       const info = addRemaining.run(delta, new Date().toISOString(), id, delta);
       const client = byId.get(id) as ClientRecord | undefined;
       return { client, belowZero: info.changes === 0 && client !== undefined };
+    },
+    async rename(id, name) {
+      try {
+        const info = rename.run(name, new Date().toISOString(), id);
+        return info.changes === 0 ? undefined : (byId.get(id) as ClientRecord);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('CONFLICT', `Client '${name}' already exists`);
+        throw err;
+      }
+    },
+    async remove(id) {
+      const gone = remove.get(id) as ClientRecord | undefined;
+      if (gone) return { client: gone, inUse: false };
+      const client = byId.get(id) as ClientRecord | undefined;
+      return { client, inUse: client !== undefined };
     },
   };
 }
