@@ -5,6 +5,7 @@ import { pluginsMigration } from './003-plugins.js';
 import { syncMigration } from './004-sync.js';
 import { licensesMigration } from './005-licenses.js';
 import { offlineSweepMigration } from './006-offline-sweep.js';
+import { licenseSearchMigration } from './008-license-search.js';
 import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
 
 /**
@@ -19,5 +20,6 @@ export const migrations: PgMigration[] = [
   syncMigration,
   licensesMigration,
   offlineSweepMigration,
+  licenseSearchMigration,
   ...runtimePgMigrations,
 ];
