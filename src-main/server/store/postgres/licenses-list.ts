@@ -164,19 +164,17 @@ export function bind(text: string, named: Record<string, unknown>): [string, unk
 export function pgLicenseLister(db: PgDb, select: string, opts: { scanBudget?: number } = {}) {
   const scanBudget = opts.scanBudget ?? SCAN_BUDGET;
   const sample = new TrigramSample();
+  let tableRows: number | undefined;
   return async (f: LicenseListFilter): Promise<{ rows: LicenseRecord[]; total: number }> => {
     const term = f.search ?? '';
     if (term.includes('\0')) return { rows: [], total: 0 };
     return db.tx(async (q) => {
       await q.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const counts = new Map(
-        (
-          await q.query<{ status: string; n: number }>(
-            'SELECT status, sum(n)::bigint AS n FROM license_status_counts GROUP BY status',
-          )
-        ).map((r) => [r.status, r.n]),
-      );
-      const rowsInTable = [...counts.values()].reduce((a, b) => a + b, 0);
+      // The table's size steers the plan (probe threshold, walk or sort). Each count below also reads it from
+      // the counters, in the same statement; until the first count the last one seen is good enough, and only
+      // an instance's first search reads it apart.
+      tableRows ??= (await q.query<{ r: number }>(`SELECT ${TABLE_ROWS} AS r`))[0]!.r;
+      let rowsInTable: number = tableRows;
 
       const named: Record<string, unknown> = { now: f.now, status: f.status, user_id: f.user_id };
       const filters: string[] = [];
@@ -193,7 +191,12 @@ export function pgLicenseLister(db: PgDb, select: string, opts: { scanBudget?: n
 
       const run = <R extends QueryResultRow>(text: string, extra: Record<string, unknown> = {}) =>
         q.query<R>(...bind(text, { ...named, ...extra, limit: f.limit, offset: f.offset }));
-      const count = async (text: string) => (await run<{ n: number }>(text))[0]!.n;
+      // A count, with the number of licenses from the counters (same snapshot, no extra round trip).
+      const count = async (text: string, extra?: Record<string, unknown>) => {
+        const r = (await run<{ n: number; r: number }>(text, extra))[0]!;
+        tableRows = rowsInTable = r.r;
+        return r.n;
+      };
       const where = (parts: string[]) => (parts.length ? `WHERE ${parts.join(' AND ')}` : '');
       const dir = f.order === 'asc' ? 'ASC' : 'DESC';
       const nulls = f.sort === 'expires_at' ? (f.order === 'asc' ? ' NULLS FIRST' : ' NULLS LAST') : '';
@@ -215,8 +218,8 @@ export function pgLicenseLister(db: PgDb, select: string, opts: { scanBudget?: n
 
       if (term.length === 0) {
         const total = f.user_id
-          ? await count(`SELECT count(*) AS n FROM licenses l ${where(filters)}`)
-          : await statusTotal(q, f, counts);
+          ? await count(`SELECT count(*) AS n, ${TABLE_ROWS} AS r FROM licenses l ${where(filters)}`)
+          : await count(statusTotal(f));
         if (total <= f.offset) return { rows: [], total };
         const rows = filters.length === 0 || walkPays(total) ? await walk(filters) : await sorted(filters);
         return { rows, total };
@@ -261,9 +264,9 @@ export function pgLicenseLister(db: PgDb, select: string, opts: { scanBudget?: n
             return { rows, total: hits.length };
           }
         }
-        total = await count(`SELECT count(*) AS n FROM (${candidates}) c`);
+        total = await count(`SELECT count(*) AS n, ${TABLE_ROWS} AS r FROM (${candidates}) c`);
       } else {
-        total = await count(`SELECT count(*) AS n FROM licenses l ${where(source)}`);
+        total = await count(`SELECT count(*) AS n, ${TABLE_ROWS} AS r FROM licenses l ${where(source)}`);
       }
       if (total <= f.offset) return { rows: [], total };
       const rows = walkPays(total) ? await walk([...filters, exact]) : await sorted(source);
@@ -272,22 +275,27 @@ export function pgLicenseLister(db: PgDb, select: string, opts: { scanBudget?: n
   };
 }
 
+/** The number of licenses, from the counters of migration 8. */
+const TABLE_ROWS = '(SELECT coalesce(sum(n), 0)::bigint FROM license_status_counts)';
+
 /**
- * The total of an unfiltered or status-filtered list from license_status_counts. `active` and `activated`
- * licenses past expires_at are `expired` when read (the stored status is not rewritten), so they move between
- * the two counts here; the (status, expires_at) index counts them without reading the others.
+ * The statement for the total of an unfiltered or status-filtered list (as `n`, with the table's size as `r`),
+ * from license_status_counts instead of a count over the table. `active` and `activated` licenses past
+ * expires_at are `expired` when read (the stored status is not rewritten), so they move between the two totals
+ * here; the (status, expires_at) index counts them without reading the others.
  */
-async function statusTotal(q: Queryable, f: LicenseListFilter, counts: Map<string, number>): Promise<number> {
-  const stored = (s: string) => counts.get(s) ?? 0;
-  const lapsed = async (statuses: string[]) =>
-    (
-      await q.query<{ n: number }>(
-        'SELECT count(*) AS n FROM licenses WHERE status = ANY($1::text[]) AND expires_at <= $2',
-        [statuses, f.now],
-      )
-    )[0]!.n;
-  if (!f.status) return [...counts.values()].reduce((a, b) => a + b, 0);
-  if (f.status === 'expired') return stored('expired') + (await lapsed(['active', 'activated']));
-  if (f.status === 'active' || f.status === 'activated') return stored(f.status) - (await lapsed([f.status]));
-  return stored(f.status);
+function statusTotal(f: LicenseListFilter): string {
+  const stored = (statuses: string) =>
+    `(SELECT coalesce(sum(n), 0)::bigint FROM license_status_counts WHERE status = ANY(${statuses}))`;
+  const lapsed = (statuses: string) =>
+    `(SELECT count(*) FROM licenses WHERE status = ANY(${statuses}) AND expires_at <= @now)`;
+  const text = (n: string) => `SELECT ${n} AS n, ${TABLE_ROWS} AS r`;
+  if (!f.status) return text(TABLE_ROWS);
+  if (f.status === 'expired') {
+    return text(`${stored(`'{expired}'`)} + ${lapsed(`'{active,activated}'`)}`);
+  }
+  if (f.status === 'active' || f.status === 'activated') {
+    return text(`${stored('ARRAY[@status]')} - ${lapsed('ARRAY[@status]')}`);
+  }
+  return text(stored('ARRAY[@status]'));
 }
