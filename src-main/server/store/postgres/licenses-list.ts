@@ -1,5 +1,4 @@
 import type { LicenseListFilter, LicenseRecord } from '../licenses-repo.js';
-import type { QueryResultRow } from 'pg';
 import type { PgDb, Queryable } from './db.js';
 
 /** ASCII-only lowercase, as SQLite's LIKE folds case (and outpost_ascii_lower in SQL). */
@@ -15,8 +14,6 @@ export function likeLiteral(term: string): string {
 const DOC_SEPARATOR = '\x1f';
 /** Rows a walk of the sort index may read for one page before sorting the matches is the cheaper plan. */
 const SCAN_BUDGET = 5000;
-/** Terms without a usable trigram: matches collected by one scan before falling back to COUNT + index walk. */
-const SHORT_HITS = 2000;
 /** A trigram in this many rows (or a quarter of a small table) is too common to probe the index with. */
 const DF_CAP = 12_000;
 /** Documents read to estimate how many rows hold each trigram. */
@@ -145,8 +142,9 @@ export function bind(text: string, named: Record<string, unknown>): [string, unk
 /**
  * `GET /api/licenses` on PostgreSQL, with SQLite's answers (same rows, order and totals) at 100,000 licenses.
  *
- * One REPEATABLE READ read-only transaction per call: totals and page from one snapshot. The page's rids come
- * from the narrowest query, then the full rows (user join, seat count) for those only.
+ * One statement per call: the total, the choice of plan for the page, the page's rids and its full rows (user
+ * join, seat count) in one round trip and one snapshot. Under load every round trip waits for a backend to be
+ * scheduled, and a read-only transaction of five statements cost more than the work itself.
  * - Order: `created_at`/`updated_at` are NOT NULL, so their ORDER BY matches their (column, rid) index as is;
  *   NULL expires_at sorts first ascending and last descending as in SQLite, which migration 8's NULLS FIRST
  *   index serves. rid breaks ties in creation order.
@@ -156,122 +154,114 @@ export function bind(text: string, named: Record<string, unknown>): [string, unk
  *   folded as SQLite's LIKE: candidates from license_search's trigram index probed with the term's rare
  *   trigrams only (probePattern), re-checked with strpos on the narrow doc; terms with no rare trigram (1-2
  *   characters, `license for`) scan doc. Terms SQLite folds by Unicode (unicodeFolded) or that hold the doc
- *   separator are re-checked on the licenses columns instead.
+ *   separator are re-checked on the licenses columns instead. The matches are materialized once, for the total
+ *   and, when few, the page.
  * - The page, as in SQLite: many matches → walk the sort index and test each row, stopping after one page;
- *   few → sort the matches, materialized first so that the planner cannot pick the walk for them.
+ *   few → sort the matches. A CASE on the total picks one; PostgreSQL runs only the subquery it picks.
  * A term with NUL matches nothing: no PostgreSQL text holds NUL, and the server refuses NUL in a parameter.
  */
 export function pgLicenseLister(db: PgDb, select: string, opts: { scanBudget?: number } = {}) {
   const scanBudget = opts.scanBudget ?? SCAN_BUDGET;
   const sample = new TrigramSample();
+  // The table's size, for the probe's "common" threshold: each call reads it anew in its statement; the last
+  // one seen is good enough to plan the next.
   let tableRows: number | undefined;
+  // The full row of the page, with rid to order ties.
+  const selectWithRid = select.replace(/^\s*SELECT\s/i, 'SELECT l.rid AS page_rid, ');
+
   return async (f: LicenseListFilter): Promise<{ rows: LicenseRecord[]; total: number }> => {
     const term = f.search ?? '';
     if (term.includes('\0')) return { rows: [], total: 0 };
-    return db.tx(async (q) => {
-      await q.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      // The table's size steers the plan (probe threshold, walk or sort). Each count below also reads it from
-      // the counters, in the same statement; until the first count the last one seen is good enough, and only
-      // an instance's first search reads it apart.
-      tableRows ??= (await q.query<{ r: number }>(`SELECT ${TABLE_ROWS} AS r`))[0]!.r;
-      let rowsInTable: number = tableRows;
 
-      const named: Record<string, unknown> = { now: f.now, status: f.status, user_id: f.user_id };
-      const filters: string[] = [];
-      if (f.status === 'expired') {
-        filters.push(
-          `(l.status = 'expired' OR (l.status IN ('active','activated') AND l.expires_at <= @now))`,
-        );
-      } else if (f.status === 'active' || f.status === 'activated') {
-        filters.push('l.status = @status AND (l.expires_at IS NULL OR l.expires_at > @now)');
-      } else if (f.status) {
-        filters.push('l.status = @status');
-      }
-      if (f.user_id) filters.push('l.user_id = @user_id');
+    const named: Record<string, unknown> = {
+      now: f.now,
+      status: f.status,
+      user_id: f.user_id,
+      limit: f.limit,
+      offset: f.offset,
+      budget: scanBudget,
+    };
+    const filters: string[] = [];
+    if (f.status === 'expired') {
+      filters.push(`(l.status = 'expired' OR (l.status IN ('active','activated') AND l.expires_at <= @now))`);
+    } else if (f.status === 'active' || f.status === 'activated') {
+      filters.push('l.status = @status AND (l.expires_at IS NULL OR l.expires_at > @now)');
+    } else if (f.status) {
+      filters.push('l.status = @status');
+    }
+    if (f.user_id) filters.push('l.user_id = @user_id');
+    const where = (parts: string[]) => (parts.length ? `WHERE ${parts.join(' AND ')}` : '');
+    const dir = f.order === 'asc' ? 'ASC' : 'DESC';
+    const nulls = f.sort === 'expires_at' ? (f.order === 'asc' ? ' NULLS FIRST' : ' NULLS LAST') : '';
+    const orderBy = (k: string, rid: string) => `ORDER BY ${k} ${dir}${nulls}, ${rid} ${dir}`;
+    // Many matches: walk the sort index, testing each row, until one page.
+    const walk = (conds: string[]) =>
+      `SELECT l.rid FROM licenses l ${where(conds)} ${orderBy(`l.${f.sort}`, 'l.rid')} LIMIT @limit::bigint OFFSET @offset::bigint`;
+    // Few matches: collect them with their sort key, then sort.
+    const sorted = (conds: string[]) =>
+      `SELECT x.rid FROM (SELECT l.rid, l.${f.sort} AS k FROM licenses l ${where(conds)}) x
+       ${orderBy('x.k', 'x.rid')} LIMIT @limit::bigint OFFSET @offset::bigint`;
 
-      const run = <R extends QueryResultRow>(text: string, extra: Record<string, unknown> = {}) =>
-        q.query<R>(...bind(text, { ...named, ...extra, limit: f.limit, offset: f.offset }));
-      // A count, with the number of licenses from the counters (same snapshot, no extra round trip).
-      const count = async (text: string, extra?: Record<string, unknown>) => {
-        const r = (await run<{ n: number; r: number }>(text, extra))[0]!;
-        tableRows = rowsInTable = r.r;
-        return r.n;
-      };
-      const where = (parts: string[]) => (parts.length ? `WHERE ${parts.join(' AND ')}` : '');
-      const dir = f.order === 'asc' ? 'ASC' : 'DESC';
-      const nulls = f.sort === 'expires_at' ? (f.order === 'asc' ? ' NULLS FIRST' : ' NULLS LAST') : '';
-      const orderBy = `ORDER BY l.${f.sort} ${dir}${nulls}, l.rid ${dir}`;
-      const page = (rids: string, extra?: Record<string, unknown>) =>
-        run<LicenseRecord>(`${select} WHERE l.rid = ANY(ARRAY(${rids})) ${orderBy}`, extra);
-      // Many matches: walk the sort index, testing each row, until one page.
-      const walk = (conds: string[]) =>
-        page(`SELECT l.rid FROM licenses l ${where(conds)} ${orderBy} LIMIT @limit OFFSET @offset`);
-      // Few matches: collect them with their sort key, then sort.
-      const sorted = (conds: string[], extra?: Record<string, unknown>) =>
-        page(
-          `WITH m AS MATERIALIZED (SELECT l.rid, l.${f.sort} AS k FROM licenses l ${where(conds)})
-           SELECT rid FROM m ORDER BY k ${dir}${nulls}, rid ${dir} LIMIT @limit OFFSET @offset`,
-          extra,
-        );
-      // Walking the sort index reads about (offset + limit) / density rows for one page.
-      const walkPays = (total: number) => ((f.offset + f.limit) * rowsInTable) / total <= scanBudget;
+    /** The statement: `ctes` (may define `m`), the total `total`, then the page by `walkSql` or `sortedSql`. */
+    const run = async (ctes: string[], total: string, walkSql: string, sortedSql: string) => {
+      const text = `WITH ${[
+        ...ctes,
+        `t AS MATERIALIZED (SELECT (${total}) AS n, ${TABLE_ROWS} AS r)`,
+        `page AS MATERIALIZED (SELECT CASE WHEN t.n <= @offset::bigint THEN '{}'::bigint[]
+           WHEN (@offset::bigint + @limit::bigint)::float8 * t.r <= @budget::float8 * t.n THEN ARRAY(${walkSql})
+           ELSE ARRAY(${sortedSql}) END AS rids FROM t)`,
+      ].join(',\n')}
+        SELECT t.n AS page_total, t.r AS page_rows, p.* FROM t LEFT JOIN (
+          ${selectWithRid} WHERE l.rid = ANY((SELECT rids FROM page)::bigint[])
+        ) p ON true ${orderBy(`p.${f.sort}`, 'p.page_rid')}`;
+      const out = await db.query<
+        LicenseRecord & { page_total: number; page_rows: number; page_rid: number | null }
+      >(...bind(text, named));
+      tableRows = out[0]!.page_rows;
+      const rows = out
+        .filter((r) => r.page_rid !== null)
+        .map(({ page_total: _t, page_rows: _r, page_rid: _rid, ...row }) => row as LicenseRecord);
+      return { rows, total: out[0]!.page_total };
+    };
 
-      if (term.length === 0) {
-        const total = f.user_id
-          ? await count(`SELECT count(*) AS n, ${TABLE_ROWS} AS r FROM licenses l ${where(filters)}`)
-          : await count(statusTotal(f));
-        if (total <= f.offset) return { rows: [], total };
-        const rows = filters.length === 0 || walkPays(total) ? await walk(filters) : await sorted(filters);
-        return { rows, total };
-      }
+    if (term.length === 0) {
+      const total = f.user_id ? `SELECT count(*) FROM licenses l ${where(filters)}` : statusTotal(f);
+      return run([], total, walk(filters), sorted(filters));
+    }
 
-      const unicode = unicodeFolded(term);
-      const low = asciiLower(term);
-      named.low = low;
-      named.like = likeLiteral(term);
-      // The literal substring test on the licenses columns (the walk, and terms that doc cannot decide).
-      const exact = unicode
-        ? `(l.license_key ILIKE @like ESCAPE '\\' OR l.description ILIKE @like ESCAPE '\\')`
-        : '(strpos(outpost_ascii_lower(l.license_key), @low) > 0 OR strpos(outpost_ascii_lower(l.description), @low) > 0)';
-      const docDecides = !unicode && !term.includes(DOC_SEPARATOR);
-      if (wordTrigramStarts(low).length > 0) await sample.ensure(q, rowsInTable);
-      const probe = probePattern(low, (t) => sample.df(t, rowsInTable), rowsInTable);
-      named.probe = probe;
-      const candidateConds = [
-        ...(probe ? ['s.doc LIKE @probe'] : []),
-        ...(docDecides ? ['strpos(s.doc, @low) > 0'] : []),
-      ];
-      const candidates = `SELECT s.rid FROM license_search s ${where(candidateConds)}`;
-      // Where the matching rows come from: the candidates from doc (an array of rids, so that licenses is read
-      // by rid for them, never scanned with the re-check), with the filters and the re-checks doc cannot make;
-      // or licenses alone.
-      const source =
-        candidateConds.length > 0
-          ? [`l.rid = ANY(ARRAY(${candidates}))`, ...filters, ...(docDecides ? [] : [exact])]
-          : [...filters, exact];
-
-      let total: number;
-      if (docDecides && filters.length === 0) {
-        if (!probe) {
-          // No trigram to probe with: one scan of doc collects up to SHORT_HITS matches; with that few they are
-          // the total and the page is sorted from them (a walk of the sort index would read the table again).
-          const hits = (await run<{ rid: number }>(`${candidates} LIMIT ${SHORT_HITS + 1}`)).map(
-            (r) => r.rid,
-          );
-          if (hits.length <= SHORT_HITS) {
-            if (hits.length <= f.offset) return { rows: [], total: hits.length };
-            const rows = await sorted(['l.rid = ANY(@hits::bigint[])'], { hits });
-            return { rows, total: hits.length };
-          }
-        }
-        total = await count(`SELECT count(*) AS n, ${TABLE_ROWS} AS r FROM (${candidates}) c`);
-      } else {
-        total = await count(`SELECT count(*) AS n, ${TABLE_ROWS} AS r FROM licenses l ${where(source)}`);
-      }
-      if (total <= f.offset) return { rows: [], total };
-      const rows = walkPays(total) ? await walk([...filters, exact]) : await sorted(source);
-      return { rows, total };
-    });
+    const unicode = unicodeFolded(term);
+    const low = asciiLower(term);
+    named.low = low;
+    named.like = likeLiteral(term);
+    // The literal substring test on the licenses columns (the walk, and terms that doc cannot decide).
+    const exact = unicode
+      ? `(l.license_key ILIKE @like ESCAPE '\\' OR l.description ILIKE @like ESCAPE '\\')`
+      : '(strpos(outpost_ascii_lower(l.license_key), @low) > 0 OR strpos(outpost_ascii_lower(l.description), @low) > 0)';
+    const docDecides = !unicode && !term.includes(DOC_SEPARATOR);
+    tableRows ??= (await db.query<{ r: number }>(`SELECT ${TABLE_ROWS} AS r`))[0]!.r;
+    const rows = tableRows;
+    if (wordTrigramStarts(low).length > 0) await sample.ensure(db, rows);
+    const probe = probePattern(low, (t) => sample.df(t, rows), rows);
+    named.probe = probe;
+    const candidateConds = [
+      ...(probe ? ['s.doc LIKE @probe'] : []),
+      ...(docDecides ? ['strpos(s.doc, @low) > 0'] : []),
+    ];
+    if (candidateConds.length === 0) {
+      // Nothing doc can narrow down: the licenses columns decide, row by row.
+      const conds = [...filters, exact];
+      return run([], `SELECT count(*) FROM licenses l ${where(conds)}`, walk(conds), sorted(conds));
+    }
+    // The candidates from doc (exactly the matches when doc decides), read from licenses by rid (an array, so
+    // that the planner never scans licenses with the re-check instead), with the filters and the re-checks doc
+    // cannot make.
+    const m = `m AS MATERIALIZED (SELECT s.rid FROM license_search s ${where(candidateConds)})`;
+    const fromM = ['l.rid = ANY(ARRAY(SELECT rid FROM m))', ...filters, ...(docDecides ? [] : [exact])];
+    const total =
+      docDecides && filters.length === 0
+        ? 'SELECT count(*) FROM m'
+        : `SELECT count(*) FROM licenses l ${where(fromM)}`;
+    return run([m], total, walk([...filters, exact]), sorted(fromM));
   };
 }
 
@@ -279,23 +269,20 @@ export function pgLicenseLister(db: PgDb, select: string, opts: { scanBudget?: n
 const TABLE_ROWS = '(SELECT coalesce(sum(n), 0)::bigint FROM license_status_counts)';
 
 /**
- * The statement for the total of an unfiltered or status-filtered list (as `n`, with the table's size as `r`),
- * from license_status_counts instead of a count over the table. `active` and `activated` licenses past
- * expires_at are `expired` when read (the stored status is not rewritten), so they move between the two totals
- * here; the (status, expires_at) index counts them without reading the others.
+ * The total of an unfiltered or status-filtered list, from license_status_counts instead of a count over the
+ * table. `active` and `activated` licenses past expires_at are `expired` when read (the stored status is not
+ * rewritten), so they move between the two totals here; the (status, expires_at) index counts them without
+ * reading the others.
  */
 function statusTotal(f: LicenseListFilter): string {
   const stored = (statuses: string) =>
     `(SELECT coalesce(sum(n), 0)::bigint FROM license_status_counts WHERE status = ANY(${statuses}))`;
   const lapsed = (statuses: string) =>
     `(SELECT count(*) FROM licenses WHERE status = ANY(${statuses}) AND expires_at <= @now)`;
-  const text = (n: string) => `SELECT ${n} AS n, ${TABLE_ROWS} AS r`;
-  if (!f.status) return text(TABLE_ROWS);
-  if (f.status === 'expired') {
-    return text(`${stored(`'{expired}'`)} + ${lapsed(`'{active,activated}'`)}`);
-  }
+  if (!f.status) return `SELECT ${TABLE_ROWS}`;
+  if (f.status === 'expired') return `SELECT ${stored(`'{expired}'`)} + ${lapsed(`'{active,activated}'`)}`;
   if (f.status === 'active' || f.status === 'activated') {
-    return text(`${stored('ARRAY[@status]')} - ${lapsed('ARRAY[@status]')}`);
+    return `SELECT ${stored('ARRAY[@status]')} - ${lapsed('ARRAY[@status]')}`;
   }
-  return text(stored('ARRAY[@status]'));
+  return `SELECT ${stored('ARRAY[@status]')}`;
 }
