@@ -7,7 +7,7 @@ import {
   bind,
   pgLicenseLister,
   probePattern,
-  wordTrigramStarts,
+  spannedTrigrams,
 } from '../../src-main/server/store/postgres/licenses-list.js';
 import type { PostgresStore } from '../../src-main/server/store/postgres/index.js';
 import type { Store } from '../../src-main/server/store/store.js';
@@ -350,50 +350,46 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('PostgreSQL list totals follo
 });
 
 describe('PostgreSQL search probe', () => {
-  const dfOf = (table: Record<string, number>) => (t: string) => table[t] ?? 0;
+  // Trigrams missing from the table are common: the cases below name the rare ones.
+  const dfOf = (table: Record<string, number>) => (t: string) => table[t] ?? 100_000;
 
-  it('word trigrams: ASCII letters and digits only (what pg_trgm extracts in any locale)', () => {
-    const low = 'ab1-müx_cd\x1fefg';
-    expect(wordTrigramStarts(low).map((i) => low.slice(i, i + 3))).toEqual(['ab1', 'efg']);
+  it('trigrams pg_trgm extracts in any locale: ASCII words, padded only at boundaries it is sure of', () => {
+    const term = 'ab1-müx_cd\x1fefg';
+    expect(spannedTrigrams(term, false).map((g) => g.text)).toEqual([
+      'ab1',
+      'b1 ',
+      '  m',
+      '  c',
+      ' cd',
+      'cd ',
+      '  e',
+      ' ef',
+      'efg',
+    ]);
+    // A stored document: its own start and end are word boundaries too.
+    expect(spannedTrigrams('ab', true).map((g) => g.text)).toEqual(['  a', ' ab', 'ab ']);
+    // Each trigram's span shows it to pg_trgm: `#0` for the start of the word `0`.
+    expect(spannedTrigrams('#0', false)).toEqual([{ text: '  0', from: 0, to: 2 }]);
   });
 
   it('keeps the rarest, leftmost and rightmost rare trigrams in term order, merging overlaps', () => {
     // progran3-2026-84cfyj-6f83jz: the first words are in every row, the key's random part in few.
-    const common = Object.fromEntries(
-      ['pro', 'rog', 'ogr', 'gra', 'ran', 'an3', '202', '026'].map((t) => [t, 100_000]),
-    );
-    const df = dfOf({
-      ...common,
-      '84c': 30,
-      '4cf': 20,
-      cfy: 3,
-      fyj: 25,
-      '6f8': 40,
-      f83: 30,
-      '83j': 10,
-      '3jz': 30,
-    });
+    const df = dfOf({ '84c': 30, '4cf': 20, cfy: 3, fyj: 25, '6f8': 40, f83: 30, '83j': 10, '3jz': 30 });
     expect(probePattern('progran3-2026-84cfyj-6f83jz', df, 100_000)).toBe('%84cfy%3jz%');
     // Overlapping picks become one segment: `%12345%`, not `%123%345%` (the text holds them overlapping).
-    const d2 = dfOf({
-      cus: 1e5,
-      ust: 1e5,
-      sto: 1e5,
-      tom: 1e5,
-      ome: 1e5,
-      mer: 1e5,
-      '123': 800,
-      '234': 500,
-      '345': 700,
-    });
+    const d2 = dfOf({ '123': 800, '234': 500, '345': 700 });
     expect(probePattern('customer 12345', d2, 100_000)).toBe('%12345%');
+    // No rare word trigram, but a rare word start: the boundary character comes along, escaped for LIKE.
+    expect(probePattern('#0', dfOf({ '  0': 3000 }), 100_000)).toBe('%#0%');
+    expect(probePattern('customer 0', dfOf({ '  0': 3000 }), 100_000)).toBe('% 0%');
+    expect(probePattern('x_%9', dfOf({ '  9': 10 }), 100_000)).toBe('%\\%9%');
   });
 
-  it('no probe when no trigram is rare, or the term has no word trigram', () => {
+  it('no probe when no trigram is rare, or the term has none pg_trgm would extract', () => {
     expect(probePattern('license for', () => 100_000, 100_000)).toBeNull();
     expect(probePattern('ab', () => 0, 100_000)).toBeNull();
     expect(probePattern('%_\\', () => 0, 100_000)).toBeNull();
-    expect(probePattern('a-b-c', () => 0, 100_000)).toBeNull();
+    expect(probePattern('üa', () => 0, 100_000)).toBeNull();
   });
 
   it('binds named parameters once each, only those the statement uses', () => {

@@ -31,23 +31,44 @@ export const unicodeFolded = (term: string) => {
 
 const isWordChar = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
+/** ASCII, not a letter or digit: a word boundary for pg_trgm in every locale (`ü` is a word character or not). */
+const isAsciiNonWord = (c: number) => c < 0x80 && !isWordChar(c);
+
+/** One pg_trgm trigram of a text, with the span of the text that shows it to pg_trgm (its boundary included). */
+export interface SpannedTrigram {
+  text: string;
+  from: number;
+  to: number;
+}
+
 /**
- * Start offsets of the trigrams of `low` (ASCII-lowercased) made of ASCII letters and digits only: pg_trgm
- * extracts exactly those from a LIKE pattern whatever the database's locale (it splits words at other
- * characters, and whether `ü` is a word character depends on the ctype).
+ * The trigrams pg_trgm extracts from `s` (ASCII-lowercased) that this code can predict in any locale: words are
+ * runs of ASCII letters and digits; inside a word every trigram; at a boundary it is sure of (an ASCII character
+ * that is no letter or digit) the padded ones pg_trgm adds: `  0` and ` 0x` at a word's start, `xy ` at its end.
+ * `edges`: whether the text's own start and end are word boundaries (true for a stored document, false for a
+ * search term, which continues unknown on both sides). A word next to a non-ASCII character gets no padded
+ * trigram on that side.
  */
-export function wordTrigramStarts(low: string): number[] {
-  const starts: number[] = [];
-  for (let i = 0; i + 3 <= low.length; i++) {
-    if (
-      isWordChar(low.charCodeAt(i)) &&
-      isWordChar(low.charCodeAt(i + 1)) &&
-      isWordChar(low.charCodeAt(i + 2))
-    ) {
-      starts.push(i);
+export function spannedTrigrams(s: string, edges: boolean): SpannedTrigram[] {
+  const out: SpannedTrigram[] = [];
+  const boundary = (k: number) => (k < 0 || k >= s.length ? edges : isAsciiNonWord(s.charCodeAt(k)));
+  for (let i = 0; i < s.length;) {
+    if (!isWordChar(s.charCodeAt(i))) {
+      i++;
+      continue;
     }
+    let j = i;
+    while (j < s.length && isWordChar(s.charCodeAt(j))) j++;
+    if (boundary(i - 1)) {
+      out.push({ text: `  ${s[i]}`, from: Math.max(0, i - 1), to: i + 1 });
+      if (j - i >= 2) out.push({ text: ` ${s.slice(i, i + 2)}`, from: Math.max(0, i - 1), to: i + 2 });
+    }
+    for (let k = i; k + 3 <= j; k++) out.push({ text: s.slice(k, k + 3), from: k, to: k + 3 });
+    if (j - i >= 2 && boundary(j))
+      out.push({ text: `${s.slice(j - 2, j)} `, from: j - 2, to: Math.min(s.length, j + 1) });
+    i = j;
   }
-  return starts;
+  return out;
 }
 
 /**
@@ -55,25 +76,27 @@ export function wordTrigramStarts(low: string): number[] {
  * no trigram of it is rare enough to narrow the rows down (or it has none). A GIN search reads the posting list
  * of every trigram of its pattern, and a whole key's `pro`, `rog`, … or a phrase's `lic`, `for` are in every
  * row; so, as SQLite's search does, the probe keeps the rarest, the leftmost rare and the rightmost rare
- * trigrams, in term order, overlapping ones merged (`%84c%3jz%`). Every row holding the term matches the probe;
- * the caller re-checks the term itself. `df` estimates a trigram's rows; a wrong estimate picks a slower probe,
- * never a different result.
+ * trigrams, in term order, overlapping spans merged (`%84cfy%3jz%`; `#0` keeps its `#`, which tells pg_trgm
+ * that a word starts with 0). Every row holding the term matches the probe; the caller re-checks the term
+ * itself. `df` estimates a trigram's rows; a wrong estimate picks a slower probe, never a different result.
  */
 export function probePattern(low: string, df: (trigram: string) => number, rows: number): string | null {
-  const starts = wordTrigramStarts(low);
   const common = Math.max(1, Math.min(DF_CAP, Math.floor(rows / 4)));
-  const rare = starts.map((i) => ({ i, df: df(low.slice(i, i + 3)) })).filter((g) => g.df < common);
+  const rare = spannedTrigrams(low, false)
+    .map((g) => ({ ...g, df: df(g.text) }))
+    .filter((g) => g.df < common);
   if (rare.length === 0) return null;
   const rarest = rare.reduce((a, b) => (b.df < a.df ? b : a));
-  const picks = [...new Set([rare[0]!.i, rarest.i, rare.at(-1)!.i])].sort((a, b) => a - b);
+  const rightmost = rare.reduce((a, b) => (b.to > a.to ? b : a));
+  const picks = [...new Set([rare[0]!, rarest, rightmost])].sort((a, b) => a.from - b.from || a.to - b.to);
   const segments: Array<[number, number]> = [];
   for (const p of picks) {
     const last = segments.at(-1);
-    if (last && p < last[1]) last[1] = p + 3;
-    else segments.push([p, p + 3]);
+    if (last && p.from < last[1]) last[1] = Math.max(last[1], p.to);
+    else segments.push([p.from, p.to]);
   }
-  // Letters and digits only: nothing to escape.
-  return `%${segments.map(([a, b]) => low.slice(a, b)).join('%')}%`;
+  const escape = (x: string) => x.replace(/[\\%_]/g, (c) => `\\${c}`);
+  return `%${segments.map(([a, b]) => escape(low.slice(a, b))).join('%')}%`;
 }
 
 /**
@@ -110,7 +133,7 @@ class TrigramSample {
     const counts = new Map<string, number>();
     for (const { doc } of docs) {
       const seen = new Set<string>();
-      for (const i of wordTrigramStarts(doc)) seen.add(doc.slice(i, i + 3));
+      for (const g of spannedTrigrams(doc, true)) seen.add(g.text);
       for (const t of seen) counts.set(t, (counts.get(t) ?? 0) + 1);
     }
     this.counts = counts;
@@ -240,7 +263,7 @@ export function pgLicenseLister(db: PgDb, select: string, opts: { scanBudget?: n
     const docDecides = !unicode && !term.includes(DOC_SEPARATOR);
     tableRows ??= (await db.query<{ r: number }>(`SELECT ${TABLE_ROWS} AS r`))[0]!.r;
     const rows = tableRows;
-    if (wordTrigramStarts(low).length > 0) await sample.ensure(db, rows);
+    if (spannedTrigrams(low, false).length > 0) await sample.ensure(db, rows);
     const probe = probePattern(low, (t) => sample.df(t, rows), rows);
     named.probe = probe;
     const candidateConds = [
