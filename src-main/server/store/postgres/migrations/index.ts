@@ -6,6 +6,7 @@ import { syncMigration } from './004-sync.js';
 import { licensesMigration } from './005-licenses.js';
 import { offlineSweepMigration } from './006-offline-sweep.js';
 import { syncApplyMigration } from './007-sync-apply.js';
+import { licenseSearchMigration } from './008-license-search.js';
 import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
 
 /**
@@ -21,5 +22,6 @@ export const migrations: PgMigration[] = [
   licensesMigration,
   offlineSweepMigration,
   syncApplyMigration,
+  licenseSearchMigration,
   ...runtimePgMigrations,
 ];
