@@ -9,7 +9,7 @@ import { createSqliteStore } from '../sqlite/index.js';
 /**
  * PostgreSQL tables filled from the embedded server.db, parents before children. `device_heartbeats` is the
  * heartbeat half of SQLite's `devices` row. The search mirror (`licenses_text*`) is SQLite's own index and is
- * not copied: PostgreSQL searches `licenses` directly.
+ * not copied: PostgreSQL keeps its own search table (`license_search`), filled by triggers as licenses are copied.
  */
 const TABLES: readonly { to: string; from: string }[] = [
   { to: 'users', from: 'users' },
