@@ -8,6 +8,7 @@ import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../server/runner.js';
+import { StartFailedWithNotices } from '../server/config.js';
 import { startPrimary, type ListeningMessage, type Primary } from '../server/runtime/workers.js';
 import { describeUrl } from '../server/store/postgres/describe-url.js';
 
@@ -191,6 +192,8 @@ function shutdown(server: RunningServer, signal: string): void {
 }
 
 main().catch((err: unknown) => {
+  // Stored already and never generated again: shown once even though this start failed.
+  if (err instanceof StartFailedWithNotices) printNotices(err.notices);
   console.error(`outpost server: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -113,6 +113,20 @@ export interface FirstStartNotices {
   generatedAdmin?: { username: string; password: string };
 }
 
+/**
+ * A start that failed after it had already stored generated credentials (e.g. the port was taken after the first
+ * admin was created). The next start finds them and generates nothing, so they must still be shown once, or the
+ * operator is locked out. The message is the original failure's, unchanged.
+ */
+export class StartFailedWithNotices extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly notices: FirstStartNotices,
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure));
+  }
+}
+
 const NUM = (v: string | undefined, fallback: number, min: number, max: number): number => {
   if (v === undefined || v.trim() === '') return fallback;
   const n = Number(v);

@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
 import { bootstrapAdmin } from './bootstrap.js';
-import { resolveServerConfig, type FirstStartNotices, type ServerConfig } from './config.js';
+import {
+  resolveServerConfig,
+  StartFailedWithNotices,
+  type FirstStartNotices,
+  type ServerConfig,
+} from './config.js';
 import type { ServerContext } from './context.js';
 import { AppError } from './errors.js';
 import { createSqliteStore } from './store/sqlite/index.js';
@@ -102,6 +107,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   } catch (err) {
     await runtime?.close();
     await store.close();
+    if (notices.generatedAdmin || notices.generatedApiKey) throw new StartFailedWithNotices(err, notices);
     throw err;
   }
 }

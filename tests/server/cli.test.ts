@@ -311,4 +311,28 @@ describe('server CLI contract', { timeout: 90_000 }, () => {
     expect(second.stderr()).toMatch(/EADDRINUSE|in use/);
     expect(await stopCli(first)).toBe(0);
   });
+
+  it('a first start that cannot listen still shows the credentials it stored, once; the retry generates none and they work', async () => {
+    const busy = await startCli(tempDir(), { OUTPOST_API_KEYS: 'cli-busy-key-0123456789' });
+    const dataDir = tempDir();
+    const failed = run(['--port', new URL(busy.url).port, '--data-dir', dataDir, '--quiet']);
+    expect(await failed.exited).not.toBe(0);
+    expect(failed.stderr()).toMatch(/EADDRINUSE|in use/);
+    const key = generatedKey(failed.stdout());
+    const creds = generatedPassword(failed.stdout());
+    expect(key).toBeTruthy();
+    expect(creds?.[2]).toBeTruthy();
+    expect(await stopCli(busy)).toBe(0);
+
+    const retry = await startCli(dataDir);
+    expect(retry.stdout()).not.toMatch(/Generated admin API key|Created admin user/);
+    const listed = await request(retry.url, 'GET', '/api/admin/clients', undefined, { 'x-api-key': key! });
+    expect(listed.status).toBe(200);
+    const login = await request(retry.url, 'POST', '/api/auth/login', {
+      username: creds![1],
+      password: creds![2],
+    });
+    expect(login.status).toBe(200);
+    expect(await stopCli(retry)).toBe(0);
+  });
 });
