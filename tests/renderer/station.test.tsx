@@ -44,7 +44,7 @@ describe('station copy form', () => {
         uid: '04AB12CD34',
       }),
     );
-    expect(await screen.findByText(/Copy of card 04AB12CD34 recorded/)).toBeTruthy();
+    expect(await screen.findByText('Copy of card 04AB12CD34 recorded for Acme.')).toBeTruthy();
     expect(uid.value).toBe('');
     expect(document.activeElement).toBe(uid);
   });
@@ -64,6 +64,18 @@ describe('station copy form', () => {
         uid: '04AB12CD',
       }),
     );
+    expect(await screen.findByText('Copy of card 04AB12CD recorded for Globex.')).toBeTruthy();
+  });
+
+  it('names the client by id only when the station does not know its name', async () => {
+    const fake = fakeApi({
+      'station.quotas': async () => ok({ quotas: [] }),
+      'station.recordCopy': async () => ok({ uuid: 'u-3', client_id: 7, uid: '04F1F2F3', remaining: 5 }),
+    });
+    renderStation(fake);
+    await userEvent.type(await screen.findByPlaceholderText('client id'), '7');
+    await userEvent.type(screen.getByLabelText(/Card UID/), '04f1f2f3{Enter}');
+    expect(await screen.findByText('Copy of card 04F1F2F3 recorded for client #7.')).toBeTruthy();
   });
 
   it('does not submit an empty UID (Enter alone)', async () => {

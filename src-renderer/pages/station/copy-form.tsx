@@ -32,7 +32,9 @@ export function CopyForm({ quotas, onRecorded }: { quotas: Quota[]; onRecorded: 
     if (!u || !Number.isInteger(c) || c <= 0) return;
     setUid('');
     const r = await record(c, u);
-    setLast(r.ok ? `Copy of card ${u} recorded for client #${c}.` : null);
+    // Named as the client list names it; the id only when the station does not know the name.
+    const name = quotas.find((q) => q.client_id === c)?.name;
+    setLast(r.ok ? `Copy of card ${u} recorded for ${name || `client #${c}`}.` : null);
     onRecorded();
     uidRef.current?.focus();
   };
