@@ -11,8 +11,22 @@ import type {
   ChannelInput,
   DeviceToken,
 } from '../../../src-shared/ipc/channels.js';
+import {
+  AdminDeviceList,
+  AdminRevokeResponse,
+  AdminTokenResponse,
+  type AdminDevice as ServerDevice,
+} from '../../../src-shared/api/devices.js';
+import {
+  GenerateResponse,
+  LicenseListResponse,
+  LicenseResponse,
+  type LicenseView,
+} from '../../../src-shared/api/licenses.js';
+import { ClientListResponse, ClientResponse, type Client } from '../../../src-shared/api/sync.js';
 import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
+import { z } from 'zod';
 import { AgentError, relayedCode } from '../errors.js';
 import { USER_AGENT } from '../http/client.js';
 import { HeartbeatSampler } from './stats-sampler.js';
@@ -22,10 +36,12 @@ export interface AdminEndpoint {
   apiKey: string;
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' ? (v as Obj) : {});
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : 0);
+/** The one bit of the error envelope (seed 002 / seed 004) the agent relays: its code and message. */
+const ErrorEnvelope = z.object({
+  code: z.string().optional(),
+  error: z.string().optional(),
+  message: z.string().optional(),
+});
 
 export class AdminClient {
   readonly sampler: HeartbeatSampler;
@@ -57,25 +73,34 @@ export class AdminClient {
   }
 
   async listDevices(): Promise<{ devices: AdminDevice[] }> {
-    const body = obj(await this.call('GET', '/api/admin/devices'));
-    const rows = Array.isArray(body.devices) ? body.devices : [];
-    return { devices: rows.map(toDevice) };
+    const body = await this.call(AdminDeviceList, 'GET', '/api/admin/devices');
+    return { devices: body.devices.map(toDevice) };
   }
 
   async createDevice(input: ChannelInput<'admin.devices.create'>): Promise<DeviceToken> {
-    return this.remember(toToken(await this.call('POST', '/api/admin/devices', input ?? {})));
+    return this.remember(
+      toToken(await this.call(AdminTokenResponse, 'POST', '/api/admin/devices', input ?? {})),
+    );
   }
 
   async newToken(deviceKey: string): Promise<DeviceToken> {
     return this.remember(
-      toToken(await this.call('POST', `/api/admin/devices/${encodeURIComponent(deviceKey)}/token`, {})),
+      toToken(
+        await this.call(
+          AdminTokenResponse,
+          'POST',
+          `/api/admin/devices/${encodeURIComponent(deviceKey)}/token`,
+          {},
+        ),
+      ),
     );
   }
 
   async revokeDevice(deviceKey: string): Promise<{ device_key: string }> {
-    const body = obj(await this.call('DELETE', `/api/admin/devices/${encodeURIComponent(deviceKey)}`));
+    const path = `/api/admin/devices/${encodeURIComponent(deviceKey)}`;
+    const body = await this.call(AdminRevokeResponse, 'DELETE', path);
     this.issued.delete(deviceKey);
-    return { device_key: str(body.device_key) ?? deviceKey };
+    return { device_key: body.device_key };
   }
 
   /**
@@ -100,28 +125,32 @@ export class AdminClient {
   }
 
   async listClients(): Promise<{ clients: AdminClientRow[] }> {
-    const data = obj(await this.call('GET', '/api/admin/clients')).data;
-    return { clients: (Array.isArray(data) ? data : []).map(toClient) };
+    const body = await this.call(ClientListResponse, 'GET', '/api/admin/clients');
+    return { clients: body.data.map(toClient) };
   }
 
   async createClient(name: string, quota: number): Promise<AdminClientRow> {
-    return toClient(obj(await this.call('POST', '/api/admin/clients', { name, quota })).data);
+    return toClient((await this.call(ClientResponse, 'POST', '/api/admin/clients', { name, quota })).data);
   }
 
   async topUpClient(id: number, add: number): Promise<AdminClientRow> {
-    return toClient(obj(await this.call('POST', `/api/admin/clients/${id}/top-up`, { add })).data);
+    return toClient(
+      (await this.call(ClientResponse, 'POST', `/api/admin/clients/${id}/top-up`, { add })).data,
+    );
   }
 
   async reduceClient(id: number, by: number): Promise<AdminClientRow> {
-    return toClient(obj(await this.call('POST', `/api/admin/clients/${id}/reduce`, { by })).data);
+    return toClient(
+      (await this.call(ClientResponse, 'POST', `/api/admin/clients/${id}/reduce`, { by })).data,
+    );
   }
 
   async renameClient(id: number, name: string): Promise<AdminClientRow> {
-    return toClient(obj(await this.call('PATCH', `/api/admin/clients/${id}`, { name })).data);
+    return toClient((await this.call(ClientResponse, 'PATCH', `/api/admin/clients/${id}`, { name })).data);
   }
 
   async deleteClient(id: number): Promise<{ id: number }> {
-    return { id: toClient(obj(await this.call('DELETE', `/api/admin/clients/${id}`)).data).id };
+    return { id: (await this.call(ClientResponse, 'DELETE', `/api/admin/clients/${id}`)).data.id };
   }
 
   async listLicenses(q: ChannelInput<'admin.licenses.list'>): Promise<{
@@ -131,26 +160,20 @@ export class AdminClient {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(q ?? {})) if (v !== undefined && v !== '') params.set(k, String(v));
     const qs = params.size ? `?${params}` : '';
-    const data = obj(obj(await this.call('GET', `/api/licenses${qs}`)).data);
-    const p = obj(data.pagination);
-    return {
-      licenses: (Array.isArray(data.licenses) ? data.licenses : []).map(toLicense),
-      pagination: {
-        page: int(p.page),
-        limit: int(p.limit),
-        total: int(p.total),
-        totalPages: int(p.totalPages),
-      },
-    };
+    const { data } = await this.call(LicenseListResponse, 'GET', `/api/licenses${qs}`);
+    const { page, limit, total, totalPages } = data.pagination;
+    return { licenses: data.licenses.map(toLicense), pagination: { page, limit, total, totalPages } };
   }
 
   async generateLicense(input: ChannelInput<'admin.licenses.generate'>): Promise<AdminLicense> {
-    return toLicense(obj(await this.call('POST', '/api/licenses/generate', input)).data);
+    const { data } = await this.call(GenerateResponse, 'POST', '/api/licenses/generate', input);
+    // A new license has no activation, expiry or user yet: the generate answer does not carry them.
+    return toLicense({ ...data, activated_at: null, expires_at: null, users: null });
   }
 
   async revokeLicense(id: string): Promise<AdminLicense> {
     const path = `/api/licenses/${encodeURIComponent(id)}`;
-    return toLicense(obj(await this.call('PUT', path, { status: 'revoked' })).data);
+    return toLicense((await this.call(LicenseResponse, 'PUT', path, { status: 'revoked' })).data);
   }
 
   async stats(): Promise<AdminStats> {
@@ -198,21 +221,44 @@ export class AdminClient {
     }
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+  /**
+   * One admin call, its answer parsed with the schema the server's route answers with: a success of another
+   * shape (an older or foreign server) is UNEXPECTED_RESPONSE naming the route and the first mismatch, never a
+   * row of defaulted values.
+   */
+  private async call<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<z.output<S>> {
     const res = await this.request(method, path, body);
-    let json: unknown = null;
+    let json: unknown = undefined;
     try {
       json = JSON.parse(res.text);
     } catch {
       // non-JSON answer: handled below
     }
     if (res.status < 200 || res.status >= 300) {
-      const e = obj(json);
-      const code = str(e.code) ?? (res.status === 404 ? 'NOT_FOUND' : 'SERVER_ERROR');
-      const message = str(e.error) ?? str(e.message) ?? `Server answered HTTP ${res.status}`;
+      const e = ErrorEnvelope.safeParse(json);
+      const env = e.success ? e.data : {};
+      const code = env.code ?? (res.status === 404 ? 'NOT_FOUND' : 'SERVER_ERROR');
+      const message = env.error ?? env.message ?? `Server answered HTTP ${res.status}`;
       throw new AgentError(relayedCode(code), message);
     }
-    return json;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const what =
+        json === undefined
+          ? 'not JSON'
+          : `${issue?.path.length ? `${issue.path.join('.')}: ` : ''}${issue?.message ?? 'wrong shape'}`;
+      throw new AgentError(
+        'UNEXPECTED_RESPONSE',
+        `The embedded server's answer to ${method} ${path.split('?')[0]} is not what this agent expects (${what}): check that the server and the agent are the same version`,
+      );
+    }
+    return parsed.data;
   }
 
   private async text(path: string): Promise<string> {
@@ -224,56 +270,53 @@ export class AdminClient {
   }
 }
 
-function toDevice(raw: unknown): AdminDevice {
-  const d = obj(raw);
+function toDevice(d: ServerDevice): AdminDevice {
   return {
-    device_key: str(d.device_key) ?? '',
-    note: str(d.note),
-    online: d.online === true,
-    registered: d.status === 'registered' || d.registered === true,
-    revoked: d.status === 'revoked' || typeof d.revoked_at === 'string',
-    last_seen: str(d.last_seen),
-    created_at: str(d.created_at),
-    ip_address: str(d.ip_address),
-    token_expires_at: str(d.token_expires_at),
+    device_key: d.device_key,
+    note: d.note,
+    online: d.online,
+    registered: d.status === 'registered',
+    revoked: d.status === 'revoked' || d.revoked_at !== null,
+    last_seen: d.last_seen,
+    created_at: d.created_at,
+    ip_address: d.ip_address,
+    token_expires_at: d.token_expires_at,
   };
 }
 
-function toToken(raw: unknown): DeviceToken {
-  const t = obj(raw);
-  const token = str(t.token_code);
-  if (!token) throw new AgentError('UNEXPECTED_RESPONSE', 'The server did not return a registration token');
-  return {
-    device_key: str(t.device_key) ?? '',
-    token_code: token,
-    expires_at: str(t.token_expires_at) ?? str(t.expires_at),
-  };
+function toToken(t: AdminTokenResponse): DeviceToken {
+  return { device_key: t.device_key, token_code: t.token_code, expires_at: t.token_expires_at };
 }
 
-function toClient(raw: unknown): AdminClientRow {
-  const c = obj(raw);
-  return {
-    id: int(c.id),
-    name: str(c.name) ?? '',
-    quota: int(c.total ?? c.quota),
-    remaining: int(c.remaining),
-    created_at: str(c.created_at),
-  };
+function toClient(c: Client): AdminClientRow {
+  return { id: c.id, name: c.name, quota: c.total, remaining: c.remaining, created_at: c.created_at };
 }
 
-function toLicense(raw: unknown): AdminLicense {
-  const l = obj(raw);
-  const users = obj(l.users);
+type LicenseFields = Pick<
+  LicenseView,
+  | 'id'
+  | 'license_key'
+  | 'status'
+  | 'duration_days'
+  | 'max_machines'
+  | 'description'
+  | 'activated_at'
+  | 'expires_at'
+  | 'created_at'
+  | 'users'
+>;
+
+function toLicense(l: LicenseFields): AdminLicense {
   return {
-    id: str(l.id) ?? '',
-    license_key: str(l.license_key) ?? '',
-    status: str(l.status) ?? 'generated',
-    duration_days: int(l.duration_days),
-    max_machines: typeof l.max_machines === 'number' ? int(l.max_machines) : null,
-    description: str(l.description),
-    activated_at: str(l.activated_at),
-    expires_at: str(l.expires_at),
-    created_at: str(l.created_at),
-    user_email: str(users.email) ?? str(l.user_email),
+    id: l.id,
+    license_key: l.license_key,
+    status: l.status,
+    duration_days: l.duration_days,
+    max_machines: l.max_machines,
+    description: l.description,
+    activated_at: l.activated_at,
+    expires_at: l.expires_at,
+    created_at: l.created_at,
+    user_email: l.users?.email ?? null,
   };
 }
