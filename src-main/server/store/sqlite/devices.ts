@@ -10,6 +10,9 @@ import type {
 } from '../devices-repo.js';
 import { isUniqueViolation, type Db, type Migration } from './db.js';
 
+/** Rows the offline sweep reads per statement before it lets the event loop run (about 10 ms at 1 M rows). */
+export const SWEEP_CHUNK = 5000;
+
 export const devicesMigration: Migration = {
   version: 2,
   name: 'devices (seed 004)',
@@ -84,15 +87,24 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
     `UPDATE devices SET status = 'revoked', token_hash = NULL, token_expires_at = NULL,
        revoked_at = COALESCE(revoked_at, @now), updated_at = @now WHERE device_key = @device_key`,
   );
+  // The sweep reads the table in key ranges of SWEEP_CHUNK rows (the primary key's own order, no index on
+  // last_seen, which every heartbeat would have to maintain), yielding to the event loop between ranges: at a
+  // million devices one full scan in one statement blocked the server for over a second.
   // `IS NOT`: NULL-safe, so a device never raised (NULL) counts as not raised for its last_seen.
+  const chunkEndStmt = db.prepare(
+    'SELECT device_key FROM devices WHERE device_key > ? ORDER BY device_key LIMIT 1 OFFSET ?',
+  );
   const claimOfflineStmt = db.prepare(
     `UPDATE devices SET offline_raised_for = last_seen
      WHERE device_key IN (
        SELECT device_key FROM devices
-       WHERE status = 'registered' AND last_seen < ? AND offline_raised_for IS NOT last_seen
-       ORDER BY device_key LIMIT ?)
+       WHERE device_key > @after AND (@upto IS NULL OR device_key <= @upto)
+         AND status = 'registered' AND last_seen < @cutoff AND offline_raised_for IS NOT last_seen
+       ORDER BY device_key LIMIT @limit)
      RETURNING device_key, last_seen`,
   );
+  // Where the next claim resumes: a sweep that returned a full batch is called again and goes on from here.
+  let sweepCursor = '';
   const sshStmt = db.prepare('UPDATE devices SET ssh_pubkey = ?, updated_at = ? WHERE device_key = ?');
   const beat = db.prepare(
     `UPDATE devices SET last_seen = ?, ip_address = COALESCE(?, ip_address), ip_lan = COALESCE(?, ip_lan),
@@ -173,8 +185,31 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
     },
     async claimOffline(cutoff, limit) {
       behind.flushSync();
-      const rows = claimOfflineStmt.all(cutoff, limit) as OfflineDevice[];
-      return rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
+      const claimed: OfflineDevice[] = [];
+      for (;;) {
+        const after = sweepCursor;
+        const end = chunkEndStmt.get(after, SWEEP_CHUNK - 1) as { device_key: string } | undefined;
+        const upto = end?.device_key ?? null;
+        const rows = claimOfflineStmt.all({
+          after,
+          upto,
+          cutoff,
+          limit: limit - claimed.length,
+        }) as OfflineDevice[];
+        rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
+        claimed.push(...rows);
+        if (claimed.length >= limit) {
+          // The range may hold more silent devices past the last one claimed: resume right after it.
+          sweepCursor = rows[rows.length - 1]!.device_key;
+          return claimed;
+        }
+        if (upto === null) {
+          sweepCursor = '';
+          return claimed;
+        }
+        sweepCursor = upto;
+        await new Promise<void>((r) => setImmediate(r));
+      }
     },
     close() {
       behind.close();
