@@ -94,15 +94,18 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
   const chunkEndStmt = db.prepare(
     'SELECT device_key FROM devices WHERE device_key > ? ORDER BY device_key LIMIT 1 OFFSET ?',
   );
-  const claimOfflineStmt = db.prepare(
+  // Two statements, not `(@upto IS NULL OR device_key <= @upto)`: with the OR the upper bound is only a filter, and
+  // the index walk of every range would run on to the end of the table.
+  const claimSql = (bound: string) =>
     `UPDATE devices SET offline_raised_for = last_seen
      WHERE device_key IN (
        SELECT device_key FROM devices
-       WHERE device_key > @after AND (@upto IS NULL OR device_key <= @upto)
+       WHERE device_key > @after ${bound}
          AND status = 'registered' AND last_seen < @cutoff AND offline_raised_for IS NOT last_seen
        ORDER BY device_key LIMIT @limit)
-     RETURNING device_key, last_seen`,
-  );
+     RETURNING device_key, last_seen`;
+  const claimRangeStmt = db.prepare(claimSql('AND device_key <= @upto'));
+  const claimTailStmt = db.prepare(claimSql(''));
   // Where the next claim resumes: a sweep that returned a full batch is called again and goes on from here.
   let sweepCursor = '';
   const sshStmt = db.prepare('UPDATE devices SET ssh_pubkey = ?, updated_at = ? WHERE device_key = ?');
@@ -190,12 +193,12 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
         const after = sweepCursor;
         const end = chunkEndStmt.get(after, SWEEP_CHUNK - 1) as { device_key: string } | undefined;
         const upto = end?.device_key ?? null;
-        const rows = claimOfflineStmt.all({
-          after,
-          upto,
-          cutoff,
-          limit: limit - claimed.length,
-        }) as OfflineDevice[];
+        const want = limit - claimed.length;
+        const rows = (
+          upto === null
+            ? claimTailStmt.all({ after, cutoff, limit: want })
+            : claimRangeStmt.all({ after, upto, cutoff, limit: want })
+        ) as OfflineDevice[];
         rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
         claimed.push(...rows);
         if (claimed.length >= limit) {
