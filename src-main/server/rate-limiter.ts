@@ -53,6 +53,20 @@ export class FixedWindowLimiter {
     };
   }
 
+  /** Counts `weight` only if it fits in the budget; a refused reservation counts nothing. */
+  reserve(key: string, weight = 1): LimitResult {
+    const t = this.now();
+    const w = this.windows.get(key);
+    if (w && w.resetAt > t && w.count + weight > this.max)
+      return { allowed: false, remaining: Math.max(0, this.max - w.count), resetAt: new Date(w.resetAt) };
+    return this.hit(key, weight);
+  }
+
+  release(key: string, weight = 1): void {
+    const w = this.windows.get(key);
+    if (w && w.resetAt > this.now()) w.count = Math.max(0, w.count - weight);
+  }
+
   reset(key: string): void {
     this.windows.delete(key);
   }

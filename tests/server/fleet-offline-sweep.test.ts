@@ -5,6 +5,7 @@ import { createPostgresRuntime, type PostgresRuntime } from '../../src-main/serv
 import type { PgSingleton } from '../../src-main/server/runtime/postgres/singleton.js';
 import type { PostgresStore } from '../../src-main/server/store/postgres/index.js';
 import type { Store } from '../../src-main/server/store/store.js';
+import { SWEEP_CHUNK } from '../../src-main/server/store/sqlite/devices.js';
 import { openFleet, STORE_KINDS, type StoreFleet } from './store-helpers.js';
 
 /**
@@ -80,6 +81,49 @@ describe.each(STORE_KINDS)('DevicesRepo.claimOffline on %s', (kind) => {
     expect(again[0]!.last_seen).toBe(iso(T0 + 150_000));
     expect(await a.devices.claimOffline(iso(T0 + 400_000), 1000)).toEqual([]);
   });
+});
+
+describe('offline sweep on SQLite at scale', () => {
+  it('claims across key ranges of SWEEP_CHUNK rows, each device once, letting the event loop run between ranges', async () => {
+    const fleet = await openFleet('sqlite');
+    fleets.push(fleet);
+    const store = await fleet.open();
+    // Two and a half ranges, one device in five silent: a batch fills only across range boundaries.
+    const n = SWEEP_CHUNK * 2 + SWEEP_CHUNK / 2;
+    const keys = Array.from({ length: n }, (_, i) => `page-${String(i).padStart(6, '0')}`);
+    for (const [i, k] of keys.entries()) await registered(store, k, i % 5 === 0 ? T0 : T0 + 200_000);
+    const silent = keys.filter((_, i) => i % 5 === 0);
+
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      if (!spinning) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const cutoff = iso(T0 + 100_000);
+    const claimed: string[] = [];
+    const batches: number[] = [];
+    for (;;) {
+      const batch = await store.devices.claimOffline(cutoff, 1234);
+      batches.push(batch.length);
+      claimed.push(...batch.map((d) => d.device_key));
+      if (batch.length < 1234) break;
+    }
+    spinning = false;
+    expect(claimed).toEqual(silent);
+    expect(batches.slice(0, -1).every((b) => b === 1234)).toBe(true);
+    // The loop ran between ranges rather than waiting for one scan of the whole table.
+    expect(turns).toBeGreaterThanOrEqual(2);
+    // A later sweep starts from the beginning again and finds nothing left to raise.
+    expect(await store.devices.claimOffline(cutoff, 1234)).toEqual([]);
+    // A device that beats and falls silent again in the first range is found by the next sweep.
+    store.devices.recordHeartbeat(keys[5]!, { last_seen: iso(T0 + 150_000), info: {} });
+    expect((await store.devices.claimOffline(iso(T0 + 160_000), 1234)).map((d) => d.device_key)).toEqual([
+      keys[5],
+    ]);
+  }, 120_000);
 });
 
 // STORE_KINDS lacks 'postgres' only where no PostgreSQL answers outside CI (pgMissing throws under CI=true).

@@ -137,3 +137,41 @@ export async function socketOn(on: ChildServer, token: string, deviceId?: string
   await s.next('authenticated');
   return s;
 }
+
+/**
+ * 60 concurrent wrong tokens for one device, alternating between the instances, then the right token; and a
+ * burst of right tokens for fresh devices. Returns the statuses so each store's suite asserts the same budget.
+ */
+export async function guessBurst(
+  a: ChildServer,
+  b: ChildServer,
+): Promise<{ wrong: number[]; rightAfter: number; rightBurst: number[] }> {
+  const d = await a.api('POST', '/api/admin/devices', {}, admin);
+  const key = d.body.device_key as string;
+  const right = d.body.token_code as string;
+  const wrongCode = (i: number) => {
+    const c = (parseInt(right, 16) + 1 + i) % 0x1000000;
+    return c.toString(16).padStart(right.length, '0');
+  };
+  const wrong = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      (i % 2 ? b : a).api('POST', `/api/devices/${key}/register`, { token_code: wrongCode(i) }),
+    ),
+  );
+  const rightAfter = await b.api('POST', `/api/devices/${key}/register`, { token_code: right });
+  const fresh = await Promise.all(
+    Array.from({ length: 40 }, () => a.api('POST', '/api/admin/devices', {}, admin)),
+  );
+  const rightBurst = await Promise.all(
+    fresh.map((f, i) =>
+      (i % 2 ? b : a).api('POST', `/api/devices/${f.body.device_key}/register`, {
+        token_code: f.body.token_code,
+      }),
+    ),
+  );
+  return {
+    wrong: wrong.map((r) => r.status),
+    rightAfter: rightAfter.status,
+    rightBurst: rightBurst.map((r) => r.status),
+  };
+}

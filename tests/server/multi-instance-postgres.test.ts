@@ -9,6 +9,7 @@ import {
   createUser,
   enroll,
   eventually,
+  guessBurst,
   heartbeat,
   login,
   socketOn,
@@ -107,6 +108,17 @@ describe('two server processes on one PostgreSQL database', () => {
       expect(r.body.code).toBe('RATE_LIMIT_EXCEEDED');
     }
   });
+
+  it('a burst of concurrent wrong tokens on A and B gets at most the budget evaluated; right tokens still pass', async () => {
+    const { wrong, rightAfter, rightBurst } = await guessBurst(a, b);
+    // Every guess either was evaluated (401 TOKEN_INVALID) or refused before evaluation (429), never more
+    // evaluated than the device's budget of 10, however the 60 interleave over the two instances.
+    expect(wrong.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expect(wrong.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+    expect(rightAfter).toBe(429);
+    // Right tokens spend no guess budget: 40 concurrent redemptions from the same IP are all accepted.
+    expect(rightBurst.filter((s) => s !== 200)).toEqual([]);
+  }, 60_000);
 
   it('failed logins count against one budget per username across instances', async () => {
     await createUser(a, 'guessed', 'operator');

@@ -57,6 +57,8 @@ export function startOfflineSweep(opts: OfflineSweepOptions): OfflineSweep {
       }
       total += batch.length;
       if (batch.length < BATCH) return total;
+      // A mass outage is many batches: let requests in between them.
+      await new Promise<void>((r) => setImmediate(r));
     }
   };
   const everyMs = opts.everyMs ?? Math.max(1000, opts.heartbeatIntervalSec * 500);

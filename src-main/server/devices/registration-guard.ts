@@ -28,26 +28,40 @@ export class RegistrationGuard {
     );
   }
 
-  /** When the IP is locked out, the time its window ends. */
-  async ipLockedUntil(ip: string): Promise<Date | undefined> {
-    const r = await this.perIp.blocked(ip);
+  /**
+   * A presented token that is not the device's (nor its expired or burned one) is a guess: it takes one guess from
+   * the device's and the IP's budgets BEFORE it is evaluated, atomically, so a burst of concurrent wrong tokens on
+   * any number of instances gets at most the budget evaluated. Returns the lock's end when a budget was spent; the
+   * reservation is then not taken (or given back), because nothing was evaluated.
+   *
+   * Right tokens never reserve, they only check: a burst of correct redemptions through one IP (a NAT, a proxy)
+   * is never refused for holding budget that only wrong tokens spend.
+   */
+  async reserveGuess(deviceKey: string, ip: string): Promise<Date | undefined> {
+    // Both budgets in parallel (one round trip of latency); a reservation the other budget refused is given back.
+    const [device, byIp] = await Promise.all([this.perDevice.reserve(deviceKey), this.perIp.reserve(ip)]);
+    if (device.allowed && byIp.allowed) return undefined;
+    if (device.allowed) await this.perDevice.release(deviceKey);
+    if (byIp.allowed) await this.perIp.release(ip);
+    return device.allowed ? byIp.resetAt : device.resetAt;
+  }
+
+  /** The guess turned out not to be one (the token had just been reissued) or was never evaluated. */
+  async returnGuess(deviceKey: string, ip: string): Promise<void> {
+    await Promise.all([this.perDevice.release(deviceKey), this.perIp.release(ip)]);
+  }
+
+  /** For a token that is not a guess: when the device or the IP is locked out, the time the lock ends. */
+  async lockedUntil(deviceKey: string, ip: string): Promise<Date | undefined> {
+    const [device, byIp] = await Promise.all([this.perDevice.blocked(deviceKey), this.perIp.blocked(ip)]);
+    if (!byIp.allowed) return byIp.resetAt;
+    return device.allowed ? undefined : device.resetAt;
+  }
+
+  /** A probe for a device that does not exist: reserves from the IP's budget (key enumeration). */
+  async unknownDevice(ip: string): Promise<Date | undefined> {
+    const r = await this.perIp.reserve(ip);
     return r.allowed ? undefined : r.resetAt;
-  }
-
-  async deviceLockedUntil(deviceKey: string): Promise<Date | undefined> {
-    const r = await this.perDevice.blocked(deviceKey);
-    return r.allowed ? undefined : r.resetAt;
-  }
-
-  /** A wrong token for an existing device: counts against both. */
-  async wrongToken(deviceKey: string, ip: string): Promise<void> {
-    await this.perDevice.hit(deviceKey);
-    await this.perIp.hit(ip);
-  }
-
-  /** A probe for a device that does not exist: counts against the IP (key enumeration). */
-  async unknownDevice(ip: string): Promise<void> {
-    await this.perIp.hit(ip);
   }
 
   /** The admin issued a new token: the device starts with a clean slate. */

@@ -82,42 +82,47 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     async (request) => {
       const { key } = request.params;
       const ip = request.ip;
-      const ipLock = await rt.guard.ipLockedUntil(ip);
-      if (ipLock) throw rateLimitError(ipLock);
       const device = await repo.get(key);
       if (!device) {
-        await rt.guard.unknownDevice(ip);
+        const ipLock = await rt.guard.unknownDevice(ip);
+        if (ipLock) throw rateLimitError(ipLock);
         throw new AppError('DEVICE_NOT_FOUND');
       }
-      const deviceLock = await rt.guard.deviceLockedUntil(key);
-      if (deviceLock) throw rateLimitError(deviceLock);
-
       const { token_code, ...info } = request.body;
       const presented = tokenHash(key, token_code);
-      if (
-        device.status === 'registered' &&
-        device.token_hash === null &&
-        presented !== device.used_token_hash
-      ) {
+      // The current token, or one that expired or was burned (also by a concurrent winner), is not a guess.
+      const guess = presented !== device.token_hash && presented !== device.used_token_hash;
+      if (device.status === 'registered' && device.token_hash === null && guess) {
+        const lock = await rt.guard.lockedUntil(key, ip);
+        if (lock) throw rateLimitError(lock);
         throw new AppError('ALREADY_REGISTERED');
       }
+      const lock = guess ? await rt.guard.reserveGuess(key, ip) : await rt.guard.lockedUntil(key, ip);
+      if (lock) throw rateLimitError(lock);
+
       const secret = randomSecret(32);
       const now = new Date().toISOString();
-      const won = await repo.register(key, {
-        token_hash: presented,
-        secret_hash: sha256Hex(secret),
-        now,
-        info: { ...info, ip_address: info.ip_address ?? ip },
-      });
+      let won: boolean;
+      try {
+        won = await repo.register(key, {
+          token_hash: presented,
+          secret_hash: sha256Hex(secret),
+          now,
+          info: { ...info, ip_address: info.ip_address ?? ip },
+        });
+      } catch (err) {
+        // Nothing was evaluated: the reserved guess goes back.
+        if (guess) await rt.guard.returnGuess(key, ip);
+        throw err;
+      }
       if (!won) {
-        // The right token that expired, or was burned (also by a concurrent winner), is not a guess.
-        if (presented !== device.token_hash && presented !== device.used_token_hash)
-          await rt.guard.wrongToken(key, ip);
         throw new AppError(
           'TOKEN_INVALID',
           'Invalid, expired or already used token: ask your administrator for a new one',
         );
       }
+      // Read before an admin reissued the token: it was the right one after all, not a guess.
+      if (guess) await rt.guard.returnGuess(key, ip);
       await rt.credentialsChanged(key);
       return {
         ok: true as const,

@@ -27,6 +27,8 @@ export function memoryLimiter(opts: { max: number; windowMs: number; now?: () =>
     windowMs: opts.windowMs,
     hit: async (key, weight = 1) => w.hit(key, weight),
     blocked: async (key) => w.blocked(key),
+    reserve: async (key, weight = 1) => w.reserve(key, weight),
+    release: async (key, weight = 1) => w.release(key, weight),
     reset: async (key) => w.reset(key),
   };
 }

@@ -60,6 +60,13 @@ export interface Limiter {
   hit(key: string, weight?: number): Promise<LimitResult>;
   /** Whether `key` is already over its budget, without counting. */
   blocked(key: string): Promise<LimitResult>;
+  /**
+   * Takes `weight` from the budget only if it fits (count + weight <= max), in one atomic step, and says whether
+   * it did; a refused reservation counts nothing. Racing requests can never together take more than the budget.
+   */
+  reserve(key: string, weight?: number): Promise<LimitResult>;
+  /** Gives back a reservation that turned out not to be spent (never below zero, only in the current window). */
+  release(key: string, weight?: number): Promise<void>;
   reset(key: string): Promise<void>;
 }
 

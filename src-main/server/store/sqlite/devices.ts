@@ -10,6 +10,9 @@ import type {
 } from '../devices-repo.js';
 import { isUniqueViolation, type Db, type Migration } from './db.js';
 
+/** Rows the offline sweep reads per statement before it lets the event loop run (about 10 ms at 1 M rows). */
+export const SWEEP_CHUNK = 5000;
+
 export const devicesMigration: Migration = {
   version: 2,
   name: 'devices (seed 004)',
@@ -84,15 +87,27 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
     `UPDATE devices SET status = 'revoked', token_hash = NULL, token_expires_at = NULL,
        revoked_at = COALESCE(revoked_at, @now), updated_at = @now WHERE device_key = @device_key`,
   );
+  // The sweep reads the table in key ranges of SWEEP_CHUNK rows (the primary key's own order, no index on
+  // last_seen, which every heartbeat would have to maintain), yielding to the event loop between ranges: at a
+  // million devices one full scan in one statement blocked the server for over a second.
   // `IS NOT`: NULL-safe, so a device never raised (NULL) counts as not raised for its last_seen.
-  const claimOfflineStmt = db.prepare(
+  const chunkEndStmt = db.prepare(
+    'SELECT device_key FROM devices WHERE device_key > ? ORDER BY device_key LIMIT 1 OFFSET ?',
+  );
+  // Two statements, not `(@upto IS NULL OR device_key <= @upto)`: with the OR the upper bound is only a filter, and
+  // the index walk of every range would run on to the end of the table.
+  const claimSql = (bound: string) =>
     `UPDATE devices SET offline_raised_for = last_seen
      WHERE device_key IN (
        SELECT device_key FROM devices
-       WHERE status = 'registered' AND last_seen < ? AND offline_raised_for IS NOT last_seen
-       ORDER BY device_key LIMIT ?)
-     RETURNING device_key, last_seen`,
-  );
+       WHERE device_key > @after ${bound}
+         AND status = 'registered' AND last_seen < @cutoff AND offline_raised_for IS NOT last_seen
+       ORDER BY device_key LIMIT @limit)
+     RETURNING device_key, last_seen`;
+  const claimRangeStmt = db.prepare(claimSql('AND device_key <= @upto'));
+  const claimTailStmt = db.prepare(claimSql(''));
+  // Where the next claim resumes: a sweep that returned a full batch is called again and goes on from here.
+  let sweepCursor = '';
   const sshStmt = db.prepare('UPDATE devices SET ssh_pubkey = ?, updated_at = ? WHERE device_key = ?');
   const beat = db.prepare(
     `UPDATE devices SET last_seen = ?, ip_address = COALESCE(?, ip_address), ip_lan = COALESCE(?, ip_lan),
@@ -173,8 +188,31 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
     },
     async claimOffline(cutoff, limit) {
       behind.flushSync();
-      const rows = claimOfflineStmt.all(cutoff, limit) as OfflineDevice[];
-      return rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
+      const claimed: OfflineDevice[] = [];
+      for (;;) {
+        const after = sweepCursor;
+        const end = chunkEndStmt.get(after, SWEEP_CHUNK - 1) as { device_key: string } | undefined;
+        const upto = end?.device_key ?? null;
+        const want = limit - claimed.length;
+        const rows = (
+          upto === null
+            ? claimTailStmt.all({ after, cutoff, limit: want })
+            : claimRangeStmt.all({ after, upto, cutoff, limit: want })
+        ) as OfflineDevice[];
+        rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
+        claimed.push(...rows);
+        if (claimed.length >= limit) {
+          // The range may hold more silent devices past the last one claimed: resume right after it.
+          sweepCursor = rows[rows.length - 1]!.device_key;
+          return claimed;
+        }
+        if (upto === null) {
+          sweepCursor = '';
+          return claimed;
+        }
+        sweepCursor = upto;
+        await new Promise<void>((r) => setImmediate(r));
+      }
     },
     close() {
       behind.close();
