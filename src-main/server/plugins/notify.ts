@@ -46,19 +46,22 @@ export const notifyPlugin: FastifyPluginAsync<{
     },
     async (request, reply) => {
       const b = request.body;
-      const rec = await ctx.store.notifications.create({
-        device_id: b.device_id ?? null,
-        type: b.type ?? 'admin',
-        title: b.title,
-        message: b.message,
-        data: b.data ? JSON.stringify(b.data) : null,
-      });
-      const n = view(rec, null);
-      const target: Target =
-        rec.device_id === null ? { kind: 'authenticated' } : { kind: 'device', deviceId: rec.device_id };
+      const deviceId = b.device_id ?? null;
+      const target: Target = deviceId === null ? { kind: 'authenticated' } : { kind: 'device', deviceId };
       // `delivered`: sockets connected for the target across the fleet when it was sent, each of which gets
-      // it now; 0 means it waits in GET /api/notifications. Not a count of this instance's writes.
-      const delivered = await hub.recipients(target);
+      // it now; 0 means it waits in GET /api/notifications. Not a count of this instance's writes. The count
+      // does not depend on the stored row, so both round trips run at once rather than one after the other.
+      const [rec, delivered] = await Promise.all([
+        ctx.store.notifications.create({
+          device_id: deviceId,
+          type: b.type ?? 'admin',
+          title: b.title,
+          message: b.message,
+          data: b.data ? JSON.stringify(b.data) : null,
+        }),
+        hub.recipients(target),
+      ]);
+      const n = view(rec, null);
       hub.publish(target, 'notification', n);
       return reply.code(201).send({ success: true as const, data: { ...n, delivered } });
     },
