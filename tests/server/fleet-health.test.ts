@@ -50,6 +50,7 @@ describe('health surface of a fleet: which instance answered, and the database',
     });
     expect(Object.keys(r.body.websocket).sort()).toEqual([
       'active_connections',
+      'by_transport',
       'events_per_minute',
       'rooms',
       'total_connections',
