@@ -4,7 +4,7 @@
  * both build the agent through createAgent, so there is one wiring for both.
  */
 import { DeviceService, type DeviceTimingOverrides } from './device/device-service.js';
-import { ensureDataDir } from './data-dir.js';
+import { ensureDataDir } from '../../src-shared/data-dir.js';
 import { AgentEvents } from './events.js';
 import { LicenseService } from './license/license-service.js';
 import { createLogger, initLogging } from './logging/logger.js';

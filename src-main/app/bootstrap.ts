@@ -16,7 +16,7 @@ import { openEncryptedFileStore } from '../agent/secrets/encrypted-file-store.js
 import { keyringServiceFor, openKeyringStore } from '../agent/secrets/keyring-store.js';
 import type { SecretStore } from '../agent/secrets/secret-store.js';
 import { settingsPath } from '../agent/settings/settings.js';
-import { ensureDataDir } from '../agent/data-dir.js';
+import { ensureDataDir } from '../../src-shared/data-dir.js';
 import { assembleAgentStack } from '../agent/startup.js';
 import { handleAppProtocol } from './app-protocol.js';
 import { hardenSession, hardenWebContents } from './hardening.js';

@@ -19,7 +19,7 @@ import {
   launchExit,
   type Rebuild,
 } from '../app/dev-launch.js';
-import { ensureDataDir } from '../agent/data-dir.js';
+import { ensureDataDir } from '../../src-shared/data-dir.js';
 import { runUiCli, uiDataDir } from './web-ui/cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -3,7 +3,7 @@ import { randomSecret, sha256Hex } from './auth/secret-hash.js';
 import { checkJwtSecret, MIN_JWT_SECRET, parseApiKeyDigests } from './key-files.js';
 import { licensePrefixFrom } from './licensing/license-key.js';
 import { readOrCreateSecretFile } from './runtime/secret-file.js';
-import { ensureDataDir } from './data-dir.js';
+import { ensureDataDir } from '../../src-shared/data-dir.js';
 
 /** Everything the server needs to start, resolved once from CLI flags and environment. */
 export interface ServerConfig {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import Conf from 'conf';
 import type { SettingsRecovery } from '../../../src-shared/ipc/schemas/settings.js';
-import { ensureDataDir } from '../data-dir.js';
+import { ensureDataDir } from '../../../src-shared/data-dir.js';
 import { AgentError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { defaultSettings, settingsSchema, type Profile, type SettingsData } from './schema.js';

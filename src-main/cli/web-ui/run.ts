@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { EmbeddedServer } from '../../agent/admin/embedded-server.js';
 import { createAgent, type Agent } from '../../agent/agent.js';
 import type { AgentApi } from '../../agent/api.js';
-import { ensureDataDir } from '../../agent/data-dir.js';
+import { ensureDataDir } from '../../../src-shared/data-dir.js';
 import { describeError } from '../../agent/errors.js';
 import { recoveredSettingsNotice, settingsPath } from '../../agent/settings/settings.js';
 import { assembleAgentStack, type AgentStack } from '../../agent/startup.js';

@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataDirError, ensureDataDir } from '../../src-main/agent/data-dir.js';
-import { ensureDataDir as ensureServerDataDir } from '../../src-main/server/data-dir.js';
+import { DataDirError, ensureDataDir } from '../../src-shared/data-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'outpost-data-dir-'));
@@ -29,10 +28,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 describe('ensureDataDir', () => {
-  it.each([
-    ['agent', ensureDataDir],
-    ['server', ensureServerDataDir],
-  ] as const)(
+  it.each([['agent', ensureDataDir]] as const)(
     '%s: creates missing levels with mode 0700 and names the path and reason when it cannot',
     (_n, fn) => {
       const dir = join(tmp, _n, 'a', 'b');

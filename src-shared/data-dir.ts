@@ -1,5 +1,5 @@
 /**
- * Creates the agent's data dir one level at a time and checks it can be written, failing at once with one line
+ * Creates a data dir (the agent's or the server's: both sides use this one) one level at a time and checks it can be written, failing at once with one line
  * that names the path and the reason. Node's own `mkdirSync(…, { recursive: true })` spins forever (100 % CPU,
  * deaf to SIGTERM, since it never returns to the event loop) when the kernel answers ENOENT for a child of an
  * existing directory, which is what /proc and other pseudo file systems do.
