@@ -9,9 +9,10 @@ import { Badge } from './components/badge.js';
 import { ShellBanner } from './components/shell-banner.js';
 import { ThemeSwitch } from './components/theme-switch.js';
 import { StartupScreen } from './components/startup-screen.js';
-import type { ShellBridge, ShellState } from '../src-shared/ipc/shell-state.js';
+import type { ShellBridge } from '../src-shared/ipc/shell-state.js';
 import { deviceView } from './lib/device-state.js';
 import { useEventLog } from './api/event-log.js';
+import { useShellState } from './api/shell-state.js';
 import { AdminPage } from './pages/admin.js';
 import { LicensePage } from './pages/license.js';
 import { RegistrationPage } from './pages/registration.js';
@@ -112,24 +113,6 @@ function Shell({ shell }: { shell: ShellBridge | undefined }) {
   );
 }
 
-/** The shell's state, live (null until the first answer). */
-function useShellState(bridge: ShellBridge | undefined): ShellState | null {
-  const [state, setState] = useState<ShellState | null>(null);
-  useEffect(() => {
-    if (!bridge) return;
-    let live = true;
-    const off = bridge.onChange((s) => setState(s));
-    void bridge.state().then((r) => {
-      if (live && r.ok) setState(r.value);
-    });
-    return () => {
-      live = false;
-      off();
-    };
-  }, [bridge]);
-  return state;
-}
-
 /**
  * Headless, the web UI may be up before its agent (a start that asks where secrets go): until the shell says
  * the agent is ready, the start-up screen stands in for the pages, whose calls would all fail. The desktop shell
@@ -142,7 +125,7 @@ export function App({
   api: OutpostApi;
   shell?: ShellBridge;
 }) {
-  const state = useShellState(shell);
+  const [state] = useShellState(shell);
   const agentPhase = state?.agent?.phase;
   if (shell && state && agentPhase !== undefined && agentPhase !== 'ready') {
     return (

@@ -4,8 +4,9 @@
  * admin credentials from its first start, each with a copy button, and what they are for. They are shown until
  * the operator confirms they are saved; the shell then forgets them. Without a bridge this renders nothing.
  */
-import { useEffect, useState } from 'react';
-import type { ShellBridge, ShellState } from '../../src-shared/ipc/shell-state.js';
+import { useState } from 'react';
+import type { ShellBridge } from '../../src-shared/ipc/shell-state.js';
+import { useShellState } from '../api/shell-state.js';
 
 declare global {
   interface Window {
@@ -14,21 +15,8 @@ declare global {
 }
 
 export function ShellBanner({ bridge }: { bridge: ShellBridge | undefined }) {
-  const [state, setState] = useState<ShellState | null>(null);
+  const [state, setState] = useShellState(bridge);
   const [copied, setCopied] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!bridge) return;
-    let live = true;
-    const off = bridge.onChange((s) => setState(s));
-    void bridge.state().then((r) => {
-      if (live && r.ok) setState(r.value);
-    });
-    return () => {
-      live = false;
-      off();
-    };
-  }, [bridge]);
 
   if (!bridge || !state) return null;
   const { startup, admin_notice: notice } = state;
