@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, type TestResponse } from '../helpers/server.js';
 import { createTestDatabase, withPg, type TestDatabase } from '../helpers/pg.js';
 import {
-  FLEET_ADMIN,
   FLEET_API_KEY,
+  fleetEnv,
   FleetInstance,
   fleetSkipReason,
   pollUntil,
@@ -60,13 +60,7 @@ describe.skipIf(skip !== null)('a fleet of three instances behind nginx on one P
     work = mkdtempSync(join(tmpdir(), 'outpost-fleet-'));
     db = await createTestDatabase();
     const env = {
-      OUTPOST_DATABASE_URL: db.url,
-      OUTPOST_TRUST_PROXY: '1',
-      OUTPOST_API_KEYS: FLEET_API_KEY,
-      OUTPOST_ADMIN_USER: FLEET_ADMIN.username,
-      OUTPOST_ADMIN_PASSWORD: FLEET_ADMIN.password,
-      OUTPOST_RATE_LIMIT_PER_MIN: '1000000',
-      OUTPOST_PG_POOL_MAX: '5',
+      ...fleetEnv(db.url),
     };
     for (const name of ['a', 'b', 'c']) instances.push(new FleetInstance(name, join(work, name), env));
     // Started together: the migrations' advisory lock and the keys' INSERT … ON CONFLICT take the race.

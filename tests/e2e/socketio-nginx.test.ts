@@ -18,6 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import {
   FLEET_ADMIN,
   FLEET_API_KEY,
+  fleetEnv,
   FleetInstance,
   fleetSkipReason,
   startNginx,
@@ -85,13 +86,7 @@ describe.skipIf(skip !== null)('socket.io long-polling through nginx, two instan
     work = mkdtempSync(join(tmpdir(), 'outpost-sio-nginx-'));
     db = await createTestDatabase();
     const env = {
-      OUTPOST_DATABASE_URL: db.url,
-      OUTPOST_TRUST_PROXY: '1',
-      OUTPOST_API_KEYS: FLEET_API_KEY,
-      OUTPOST_ADMIN_USER: FLEET_ADMIN.username,
-      OUTPOST_ADMIN_PASSWORD: FLEET_ADMIN.password,
-      OUTPOST_RATE_LIMIT_PER_MIN: '1000000',
-      OUTPOST_PG_POOL_MAX: '5',
+      ...fleetEnv(db.url),
       // All the clients are the admin user (debug_mode names the instance): more than the default 5 per user.
       OUTPOST_WS_MAX_PER_DEVICE: '100',
     };

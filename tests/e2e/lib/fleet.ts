@@ -18,6 +18,19 @@ export const NGINX_EXAMPLE = join(ROOT, 'docs/nginx/outpost-fleet.conf');
 export const FLEET_API_KEY = 'fleet-e2e-admin-key-0123456789abcdef';
 export const FLEET_ADMIN = { username: 'admin', password: 'admin-password-123' };
 
+/** The environment every fleet instance of the e2e suites starts with: one database, behind nginx, one admin. */
+export function fleetEnv(databaseUrl: string): Record<string, string> {
+  return {
+    OUTPOST_DATABASE_URL: databaseUrl,
+    OUTPOST_TRUST_PROXY: '1',
+    OUTPOST_API_KEYS: FLEET_API_KEY,
+    OUTPOST_ADMIN_USER: FLEET_ADMIN.username,
+    OUTPOST_ADMIN_PASSWORD: FLEET_ADMIN.password,
+    OUTPOST_RATE_LIMIT_PER_MIN: '1000000',
+    OUTPOST_PG_POOL_MAX: '5',
+  };
+}
+
 /** The nginx binary, or undefined. Debian installs it in /usr/sbin, which a non-root PATH may lack. */
 export function nginxBinary(): string | undefined {
   const candidates = [process.env.OUTPOST_NGINX, '/usr/sbin/nginx', '/usr/bin/nginx'].filter(
