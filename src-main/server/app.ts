@@ -7,6 +7,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { logOnlyAudit } from './audit/audit.js';
 import { ApiKeyVerifier } from './auth/api-key.js';
 import { JwtService } from './auth/jwt.js';
 import { PrincipalGate } from './auth/principal-gate.js';
@@ -75,11 +76,14 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   app.removeContentTypeParser('text/plain');
   installJsonParser(app);
 
+  const apiKeys = new ApiKeyVerifier(runtime.keys.apiKeyDigests);
   const ctx: ServerContext = {
     config,
     store,
     runtime,
-    apiKeys: new ApiKeyVerifier(runtime.keys.apiKeyDigests),
+    apiKeys,
+    adminGuard: apiKeys.guard,
+    audit: logOnlyAudit,
     metrics: new ServerMetrics({ id: runtime.instanceId, runtime: runtime.kind, store: store.kind }),
     realtime: noRealtime,
     startedAt: new Date(),

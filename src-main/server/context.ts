@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import type { ApiKeyVerifier } from './auth/api-key.js';
+import type { AuditTrail } from './audit/audit.js';
 import type { ServerConfig } from './config.js';
 import type { ServerMetrics } from './metrics.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -21,6 +23,12 @@ export interface ServerContext {
   /** Fleet-wide state that is not a table row: fan-out, presence, limiters, auth invalidation, keys. */
   runtime: Runtime;
   apiKeys: ApiKeyVerifier;
+  /**
+   * onRequest hook of every `/api/admin/*` route (and the other operator routes): authenticates the caller, sets
+   * `request.actor`, and checks its role against the route's `config.access` (default `admin`).
+   */
+  adminGuard: (request: FastifyRequest) => Promise<void>;
+  audit: AuditTrail;
   metrics: ServerMetrics;
   realtime: RealtimeStats;
   startedAt: Date;

@@ -159,6 +159,8 @@ describe('first run without a keyring (npm start, real processes)', { timeout: 3
 
       // A station logs in with exactly these.
       await page.getByRole('button', { name: 'I have saved it' }).click();
+      // Dismissing is a round trip to the app: the panel goes once it answered.
+      await page.getByTestId('admin-password').waitFor({ state: 'detached' });
       expect(await page.getByTestId('admin-password').count()).toBe(0);
       await openPage(page, 'Station', 'Copy station');
       await page.getByLabel('Username').fill('admin');

@@ -30,5 +30,6 @@ export class ApiKeyVerifier {
     if (!this.verify(h['x-api-key'] ?? h['x-websocket-api-key'])) {
       throw new AppError('UNAUTHORIZED', 'Valid API key required');
     }
+    request.actor = { kind: 'api-key', name: 'environment', role: 'admin' };
   };
 }

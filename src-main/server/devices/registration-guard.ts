@@ -31,17 +31,18 @@ export class RegistrationGuard {
   /**
    * A presented token that is not the device's (nor its expired or burned one) is a guess: it takes one guess from
    * the device's and the IP's budgets BEFORE it is evaluated, atomically, so a burst of concurrent wrong tokens on
-   * any number of instances gets at most the budget evaluated. Returns the lock's end when a budget was spent; the
-   * reservation is then not taken (or given back), because nothing was evaluated.
+   * any number of instances gets at most the budget evaluated. Returns the lock's end when a budget was spent.
    *
    * Right tokens never reserve, they only check: a burst of correct redemptions through one IP (a NAT, a proxy)
    * is never refused for holding budget that only wrong tokens spend.
    */
   async reserveGuess(deviceKey: string, ip: string): Promise<Date | undefined> {
-    // Both budgets in parallel (one round trip of latency); a reservation the other budget refused is given back.
+    // Both budgets in parallel (one round trip of latency). A guess the IP's budget refused still counts against
+    // the device: giving it back would let a burst whose IP reservations are briefly full leave the device below
+    // its lock after dozens of guesses. A guess refused by the device's budget gives the IP's reservation back,
+    // so one locked device does not lock everybody behind the same address.
     const [device, byIp] = await Promise.all([this.perDevice.reserve(deviceKey), this.perIp.reserve(ip)]);
     if (device.allowed && byIp.allowed) return undefined;
-    if (device.allowed) await this.perDevice.release(deviceKey);
     if (byIp.allowed) await this.perIp.release(ip);
     return device.allowed ? byIp.resetAt : device.resetAt;
   }

@@ -50,7 +50,7 @@ export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: R
   { ctx, hub },
 ) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const admin = { onRequest: ctx.apiKeys.guard };
+  const admin = { onRequest: ctx.adminGuard };
   const tags = ['admin'];
   const security = [{ apiKey: [] }];
 

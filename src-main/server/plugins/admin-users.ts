@@ -39,7 +39,7 @@ export const adminUsersPlugin: FastifyPluginAsync<{ ctx: ServerContext; principa
 ) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
   // The key is checked before the body is parsed or validated: no field list for anonymous callers.
-  app.addHook('onRequest', ctx.apiKeys.guard);
+  app.addHook('onRequest', ctx.adminGuard);
   const tags = ['admin'];
   const security = [{ apiKey: [] }];
 

@@ -96,7 +96,7 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
     '/api/admin/users',
     {
       // The key is checked before the body is parsed or validated: no field list for anonymous callers.
-      onRequest: ctx.apiKeys.guard,
+      onRequest: ctx.adminGuard,
       schema: {
         tags: ['admin'],
         security: [{ apiKey: [] }],

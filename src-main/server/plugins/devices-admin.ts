@@ -24,7 +24,7 @@ export const devicesAdminRoutes: FastifyPluginAsync<{ ctx: ServerContext; rt: De
 ) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const repo = ctx.store.devices;
-  app.addHook('onRequest', ctx.apiKeys.guard);
+  app.addHook('onRequest', ctx.adminGuard);
   const config = { envelope: 'ok' as const };
   const security = [{ apiKey: [] }];
 

@@ -37,7 +37,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
   { ctx, hub },
 ) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { store, apiKeys } = ctx;
+  const { store } = ctx;
   const signer = LicenseSigner.fromPem(ctx.runtime.keys.licenseSigningKeyPem);
   const limits = new LicenseLimits(ctx.runtime, ctx.config.rateLimitPerMin);
   const perIp = { rateLimit: { max: ctx.config.rateLimitPerMin, timeWindow: 60_000 } };
@@ -51,7 +51,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
   r.get(
     '/api/licenses',
     {
-      onRequest: apiKeys.guard,
+      onRequest: ctx.adminGuard,
       schema: {
         tags: TAGS,
         security: ADMIN,
@@ -92,7 +92,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
   r.get(
     '/api/licenses/:id',
     {
-      onRequest: apiKeys.guard,
+      onRequest: ctx.adminGuard,
       schema: { tags: TAGS, security: ADMIN, params: LicenseIdParams, response: { 200: LicenseResponse } },
     },
     async (request) => {
@@ -105,7 +105,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
   r.post(
     '/api/licenses/generate',
     {
-      onRequest: apiKeys.guard,
+      onRequest: ctx.adminGuard,
       schema: { tags: TAGS, security: ADMIN, body: GenerateRequest, response: { 201: GenerateResponse } },
     },
     async (request, reply) => {
@@ -229,7 +229,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
   r.put(
     '/api/licenses/:id',
     {
-      onRequest: apiKeys.guard,
+      onRequest: ctx.adminGuard,
       schema: {
         tags: TAGS,
         security: ADMIN,
@@ -250,7 +250,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
   r.delete(
     '/api/licenses/:id',
     {
-      onRequest: apiKeys.guard,
+      onRequest: ctx.adminGuard,
       schema: { tags: TAGS, security: ADMIN, params: LicenseIdParams, response: { 200: DeleteResponse } },
     },
     async (request) => {

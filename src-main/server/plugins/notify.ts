@@ -36,7 +36,7 @@ export const notifyPlugin: FastifyPluginAsync<{
   r.post(
     '/api/admin/notify',
     {
-      onRequest: ctx.apiKeys.guard,
+      onRequest: ctx.adminGuard,
       schema: {
         tags: ['admin'],
         security: [{ apiKey: [] }],

@@ -22,7 +22,7 @@ export const systemsPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
   r.get(
     '/api/systems',
     {
-      onRequest: ctx.apiKeys.guard,
+      onRequest: ctx.adminGuard,
       schema: {
         tags: ['systems'],
         security: [{ apiKey: [] }],

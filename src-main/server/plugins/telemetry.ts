@@ -108,7 +108,7 @@ export const telemetryPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async
     {
       // Seed 000 leaves the overview public, but it lists user names and IP addresses of every installation:
       // it is an admin view, so it takes the admin API key like the other admin reads (GET /api/licenses).
-      onRequest: ctx.apiKeys.guard,
+      onRequest: ctx.adminGuard,
       config: { rateLimit: perIp },
       schema: {
         tags: ['telemetry'],
