@@ -166,4 +166,71 @@ describe('two server processes on one PostgreSQL database', () => {
     expect(offline.data.device_id).toBe('RT-B');
     expect(watcher.history.filter((f) => f.event === 'device_online').length).toBe(1);
   });
+
+  it('a sync push on A commits its events with the batch: sockets of the device on A and on B get the same three', async () => {
+    await createUser(a, 'push-station', 'station');
+    const token = await login(a, 'push-station', 'PUSH-1');
+    const onA = await socketOn(a, token, 'PUSH-1');
+    const onB = await socketOn(b, token, 'PUSH-1');
+    sockets.push(onA, onB);
+    const client = await a.api('POST', '/api/admin/clients', { name: 'push-outbox', quota: 2 }, admin);
+    expect(client.status, client.text).toBe(201);
+    const cid = client.body.data.id as number;
+    for (const s of [onA, onB]) await s.next('quota_updated', (x) => x.client_id === cid);
+    const queue = [
+      { id: 1, uuid: 'push-uuid-0001', type: 'copy', payload: { client_id: cid, uid: '04a1b2c3' } },
+      { id: 'two', type: 'copy', payload: { client_id: cid, uid: '04A1B2C4' } },
+      { id: 3, type: 'write', payload: { tag: 'x' } },
+      { id: 4, uuid: 'push-uuid-0004', type: 'copy', payload: { client_id: cid, uid: '04A1B2C5' } },
+      { id: 5, type: 'copy', payload: { client_id: cid } },
+    ];
+    const push = () =>
+      a.api('POST', '/api/sync/push', { device_id: 'PUSH-1', queue }, { authorization: `Bearer ${token}` });
+    const first = await push();
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.data.map((r: { status: string }) => r.status)).toEqual([
+      'synced',
+      'synced',
+      'synced',
+      'failed',
+      'failed',
+    ]);
+    const seen = async (s: typeof onA) => [
+      await s.next('quota_updated', (x) => x.client_id === cid),
+      await s.next('copy_completed', (x) => x.device_id === 'PUSH-1'),
+      await s.next('sync_completed', (x) => x.device_id === 'PUSH-1'),
+    ];
+    const [here, there] = [await seen(onA), await seen(onB)];
+    // B read them from the outbox rows the push's own transaction wrote: the same events as A delivered itself.
+    expect(there).toEqual(here);
+    expect(here[0]!.data).toMatchObject({ client_id: cid, name: 'push-outbox', remaining: 0, total: 2 });
+    expect(here[1]!.data).toEqual({
+      device_id: 'PUSH-1',
+      count: 2,
+      copies: [
+        { id: 1, uuid: 'push-uuid-0001', client_id: cid, uid: '04A1B2C3' },
+        { id: 'two', client_id: cid, uid: '04A1B2C4' },
+      ],
+    });
+    expect(here[2]!.data).toEqual({
+      device_id: 'PUSH-1',
+      total: 5,
+      synced: 3,
+      failed: 2,
+      duplicates: 0,
+      server_time: first.body.server_time,
+    });
+    const order = (s: typeof onA) =>
+      s.history.filter((f) => ['copy_completed', 'sync_completed'].includes(f.event)).map((f) => f.event);
+    expect(order(onB)).toEqual(['copy_completed', 'sync_completed']);
+
+    // A replay changes nothing: no quota or copy events, a sync_completed that counts the duplicates.
+    const again = await push();
+    expect(again.status, again.text).toBe(200);
+    const replayed = await onB.next('sync_completed', (x) => x.device_id === 'PUSH-1');
+    expect(replayed.data).toMatchObject({ total: 5, synced: 3, failed: 2, duplicates: 4 });
+    expect(order(onB)).toEqual(['copy_completed', 'sync_completed', 'sync_completed']);
+    // The client's creation and the first push: none for the replay.
+    expect(onB.history.filter((f) => f.event === 'quota_updated' && f.data.client_id === cid).length).toBe(2);
+  });
 });

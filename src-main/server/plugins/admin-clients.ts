@@ -14,26 +14,39 @@ import {
 import type { ServerContext } from '../context.js';
 import { AppError } from '../errors.js';
 import type { RealtimeHub } from '../realtime/hub.js';
+import type { RaisedEvent } from '../runtime/runtime.js';
 import type { ClientRecord } from '../store/clients-repo.js';
 
 export function clientView(c: ClientRecord): Client {
   return { ...c, total: c.remaining + c.used };
 }
 
-/** Tells every authenticated socket a client's quota changed (seed 001 `quota_updated`). */
+/** A client's `quota_updated` (seed 001), to every authenticated socket. */
+export function quotaEvent(
+  c: { id: number; name: string; remaining: number; used: number },
+  now: number,
+): RaisedEvent {
+  return {
+    target: { kind: 'authenticated' },
+    event: 'quota_updated',
+    data: {
+      client_id: c.id,
+      name: c.name,
+      remaining: c.remaining,
+      total: c.remaining + c.used,
+      timestamp: new Date(now).toISOString(),
+      ts: now,
+    },
+  };
+}
+
+/** Tells every authenticated socket a client's quota changed. */
 export function announceQuota(
   hub: RealtimeHub,
   c: { id: number; name: string; remaining: number; used: number },
 ): void {
-  const now = Date.now();
-  hub.publish({ kind: 'authenticated' }, 'quota_updated', {
-    client_id: c.id,
-    name: c.name,
-    remaining: c.remaining,
-    total: c.remaining + c.used,
-    timestamp: new Date(now).toISOString(),
-    ts: now,
-  });
+  const e = quotaEvent(c, Date.now());
+  hub.publish(e.target, e.event, e.data);
 }
 
 const IdParams = z.object({ id: z.coerce.number().int().positive() });

@@ -5,14 +5,24 @@ import { requireJwt, type JwtService } from '../auth/jwt.js';
 import type { ServerContext } from '../context.js';
 import { AppError } from '../errors.js';
 import type { RealtimeHub } from '../realtime/hub.js';
-import type { ApplyOp } from '../store/sync-repo.js';
-import { announceQuota } from './admin-clients.js';
+import type { RaisedEvent } from '../runtime/runtime.js';
+import type { ApplyOp, PushEvents } from '../store/sync-repo.js';
+import { quotaEvent } from './admin-clients.js';
 import { parseOp } from './sync-ops.js';
 
 const MESSAGES: Record<string, string> = {
   QUOTA_EXCEEDED: 'Quota exceeded',
   CLIENT_NOT_FOUND: 'Client not found',
 };
+
+/** One entry of `copy_completed.copies` (key order as sent; `uuid` only when the op had one). */
+type CopyEntry = { id: number | string; uuid?: string; client_id: number; uid: string };
+
+function copyEntry(slot: { id: number | string; uuid?: string }, clientId: number, uid: string): CopyEntry {
+  return slot.uuid === undefined
+    ? { id: slot.id, client_id: clientId, uid }
+    : { id: slot.id, uuid: slot.uuid, client_id: clientId, uid };
+}
 
 /** Seed 001 `/api/sync/push` (exactly once, per-op results) and `/api/sync/pull` (quotas). */
 export const syncPlugin: FastifyPluginAsync<{
@@ -51,12 +61,31 @@ export const syncPlugin: FastifyPluginAsync<{
         ops.push(parsed.op);
         slots.push({ index: i, id: parsed.id, uuid: parsed.uuid });
       }
-      const now = new Date().toISOString();
-      const outcome = await ctx.store.sync.applyBatch({ deviceId, userId: Number(claims.sub), now }, ops);
+      const nowMs = Date.now();
+      const now = new Date(nowMs).toISOString();
+      // Each copy's copy_completed entry, built once: the Store may write it into the outbox, and this
+      // instance's sockets get the same objects.
+      const entries: (CopyEntry | null)[] = ops.map((op, j) =>
+        op.type === 'copy' ? copyEntry(slots[j]!, op.clientId, op.uid) : null,
+      );
+      const outbox = ops.length > 0 ? hub.outbox() : undefined;
+      const events: PushEvents | undefined = outbox && {
+        origin: outbox.origin,
+        at: outbox.at(),
+        ts: nowMs,
+        stamp: now,
+        total: queue.length,
+        copies: entries.map((e) => (e ? JSON.stringify(e) : null)),
+      };
+      const outcome = await ctx.store.sync.applyBatch(
+        { deviceId, userId: Number(claims.sub), now },
+        ops,
+        events,
+      );
       let synced = 0;
       let failed = 0;
       let duplicates = 0;
-      const newCopies: { id: number | string; uuid?: string; client_id: number; uid: string }[] = [];
+      const newCopies: CopyEntry[] = [];
       for (let j = 0; j < slots.length; j++) {
         const slot = slots[j]!;
         const res = outcome.results[j]!;
@@ -69,11 +98,8 @@ export const syncPlugin: FastifyPluginAsync<{
         if (res.duplicate) {
           out.duplicate = true;
           duplicates++;
-        } else {
-          const op = ops[j]!;
-          if (res.status === 'synced' && op.type === 'copy') {
-            newCopies.push({ id: slot.id, uuid: slot.uuid, client_id: op.clientId, uid: op.uid });
-          }
+        } else if (res.status === 'synced' && entries[j]) {
+          newCopies.push(entries[j]!);
         }
         results[slot.index] = out;
       }
@@ -81,26 +107,29 @@ export const syncPlugin: FastifyPluginAsync<{
         if (res.status === 'synced') synced++;
         else failed++;
       }
-      for (const c of outcome.changedClients) announceQuota(hub, c);
+      const raised: RaisedEvent[] = outcome.changedClients.map((c) => quotaEvent(c, nowMs));
       const target = { kind: 'device', deviceId } as const;
       if (newCopies.length > 0) {
-        hub.publish(target, 'copy_completed', {
-          device_id: deviceId,
-          count: newCopies.length,
-          copies: newCopies,
+        raised.push({
+          target,
+          event: 'copy_completed',
+          data: { device_id: deviceId, count: newCopies.length, copies: newCopies },
         });
       }
-      hub.publish(target, 'sync_completed', {
-        device_id: deviceId,
-        total: queue.length,
-        synced,
-        failed,
-        duplicates,
-        server_time: now,
+      raised.push({
+        target,
+        event: 'sync_completed',
+        data: { device_id: deviceId, total: queue.length, synced, failed, duplicates, server_time: now },
       });
-      // Acknowledge only once the events are shared: a station that got its answer must not miss its
-      // quota_updated on another instance because this one died a moment later.
-      await hub.shared();
+      if (outcome.eventsStored) {
+        // Committed with the batch: durable already; deliver here and wake the other instances.
+        hub.committed(raised);
+      } else {
+        for (const e of raised) hub.publish(e.target, e.event, e.data);
+        // Acknowledge only once the events are shared: a station that got its answer must not miss its
+        // quota_updated on another instance because this one died a moment later.
+        await hub.shared();
+      }
       return { success: true as const, data: results, server_time: now };
     },
   );

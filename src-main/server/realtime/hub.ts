@@ -1,6 +1,6 @@
 import type { ServerEvent } from '../../../src-shared/api/realtime.js';
 import type { RealtimeStats } from '../context.js';
-import type { FanOut, Presence, Target } from '../runtime/runtime.js';
+import type { FanOut, Presence, RaisedEvent, Target, TransactionalOutbox } from '../runtime/runtime.js';
 import { encode } from './messages.js';
 import type { ConnectionRegistry } from './registry.js';
 
@@ -16,6 +16,13 @@ export interface RealtimeHub extends RealtimeStats {
   publish(target: Target, event: ServerEvent, data: unknown): void;
   /** Resolves once every event published so far reaches the other instances (never rejects). */
   shared(): Promise<void>;
+  /**
+   * The outbox a Store write may insert its events into within its own transaction, when the transport has one
+   * (the PostgreSQL fleet); undefined otherwise, and the route publishes and awaits `shared()` as usual.
+   */
+  outbox(): Pick<TransactionalOutbox, 'origin' | 'at'> | undefined;
+  /** The events a committed write already put into the outbox: to this instance's sockets, then wake the others. */
+  committed(events: readonly RaisedEvent[]): void;
   /** Sockets connected for the target across the fleet right now (what a publish would reach). */
   recipients(target: Target): Promise<number>;
   close(): Promise<void>;
@@ -37,6 +44,17 @@ export class FleetHub implements RealtimeHub {
 
   shared(): Promise<void> {
     return this.fanout.shared();
+  }
+
+  outbox(): Pick<TransactionalOutbox, 'origin' | 'at'> | undefined {
+    return this.fanout.outbox;
+  }
+
+  committed(events: readonly RaisedEvent[]): void {
+    const outbox = this.fanout.outbox;
+    if (!outbox) throw new Error('committed() needs a fan-out with a transactional outbox');
+    for (let i = 0; i < events.length; i++) this.registry.countEvent();
+    outbox.committed(events);
   }
 
   recipients(target: Target): Promise<number> {

@@ -10,6 +10,27 @@ export type Target =
   /** Admin and operator sockets (presence is for people, not for other stations). */
   | { kind: 'watchers' };
 
+/** One event as the fan-out carries it. */
+export interface RaisedEvent {
+  target: Target;
+  event: ServerEvent;
+  data: unknown;
+}
+
+/**
+ * A fan-out whose transport is an outbox table in the Store's own database. A Store write can then insert its
+ * events into the outbox inside its own transaction (rows tagged with `origin`, stamped `at`), so they are
+ * durable exactly when the write is, at no extra commit. After that COMMIT the caller hands the same events to
+ * `committed`, which delivers them to this instance's sockets and wakes the other instances (a NOTIFY of its
+ * own, never inside the write transaction).
+ */
+export interface TransactionalOutbox {
+  readonly origin: string;
+  /** The timestamp the runtime stamps its own rows with (its clock; pruning compares against it). */
+  at(): number;
+  committed(events: readonly RaisedEvent[]): void;
+}
+
 /** What an instance does with an event raised anywhere in the fleet: write it to its own sockets. */
 export type LocalDelivery = (target: Target, event: ServerEvent, data: unknown) => void;
 
@@ -28,6 +49,8 @@ export interface FanOut {
   shared(): Promise<void>;
   /** This instance's socket registry; events from every instance (this one included) arrive here. */
   bind(deliver: LocalDelivery): void;
+  /** Set only when a Store write may put its events into the fan-out's outbox itself (see the type). */
+  readonly outbox?: TransactionalOutbox;
 }
 
 /** The rooms a socket counts in: always `authenticated`, `watchers` for people, and its device room. */

@@ -45,6 +45,27 @@ export interface BatchOutcome {
   results: AppliedResult[];
   /** Clients whose remaining changed in this batch, with their final figures. */
   changedClients: { id: number; name: string; remaining: number; used: number }[];
+  /** The batch's realtime events were inserted into the fleet's outbox in its own transaction (see PushEvents). */
+  eventsStored?: boolean;
+}
+
+/**
+ * What a push announces, for a Store whose database also holds the fleet's event outbox: it may insert the
+ * push's `quota_updated` (per changed client), `copy_completed` (the new copies) and `sync_completed` rows in
+ * the batch's own transaction, so an acknowledged push always has its events stored. A Store without one
+ * ignores this and the route publishes the events itself.
+ */
+export interface PushEvents {
+  /** The outbox rows' origin (the instance) and their `at` stamp. */
+  origin: string;
+  at: number;
+  /** `quota_updated.ts` (ms) and its ISO form, also `sync_completed.server_time`. */
+  ts: number;
+  stamp: string;
+  /** The queue's length, malformed ops included (they count as failed). */
+  total: number;
+  /** Per op, same order: the JSON text of its `copy_completed` entry, null for a tag write. */
+  copies: (string | null)[];
 }
 
 export interface CopyRecord {
@@ -66,6 +87,10 @@ export interface CopyQuery {
 }
 
 export interface SyncRepo {
-  applyBatch(by: { deviceId: string; userId: number; now: string }, ops: ApplyOp[]): Promise<BatchOutcome>;
+  applyBatch(
+    by: { deviceId: string; userId: number; now: string },
+    ops: ApplyOp[],
+    events?: PushEvents,
+  ): Promise<BatchOutcome>;
   listCopies(q: CopyQuery): Promise<{ total: number; copies: CopyRecord[] }>;
 }

@@ -97,8 +97,9 @@ export class PgEventLog {
    * only add to its latency; a lost one is covered by the readers' fallback poll. Its own statement on an idle
    * connection, autocommit, after the INSERT committed. One at a time: readers read everything past their
    * cursor, so flushes committed while one is in flight need one more NOTIFY after it, not one each.
+   * Also called after a Store write committed rows it inserted into the outbox in its own transaction.
    */
-  private notify(): void {
+  notify(): void {
     if (this.notifying) {
       this.notifyAgain = true;
       return;

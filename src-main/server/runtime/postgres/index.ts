@@ -107,6 +107,16 @@ export async function createPostgresRuntime(opts: PostgresRuntimeOptions): Promi
         log.warn({ err }, 'realtime event not shared with other instances');
       });
     },
+    // A Store write (a sync push) inserts its `realtime` rows into runtime_events itself, in its own
+    // transaction: one commit instead of two, and durable when the write is. Only the wake-up is left here.
+    outbox: {
+      origin: instanceId,
+      at: now,
+      committed(raised) {
+        for (const e of raised) deliver(e.target, e.event, e.data);
+        events.notify();
+      },
+    },
   };
   const housekeeping = async () => {
     const t = now();

@@ -10,6 +10,9 @@ const RETRYABLE = new Set(['23505', '40001', '40P01']);
 const ATTEMPTS = 5;
 
 const APPLY = `SELECT codes, changed FROM outpost_sync_apply($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/** The same batch plus its realtime events in the fleet's outbox, in the same transaction (migration 13). */
+const PUSH = `SELECT codes, changed
+  FROM outpost_sync_push($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`;
 
 /** One result per code character (see migration 007); upper case is a replay of a stored result. */
 const RESULTS: Record<string, AppliedResult> = {
@@ -31,11 +34,14 @@ const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code;
  * A batch is one call of `outpost_sync_apply` (migration 007, which explains the locking): one autocommit
  * statement, so one round trip and one commit whatever the batch size, at READ COMMITTED. The clients' row
  * locks make the quota exact across instances; UNIQUE (device_id, op_key) makes each op stored and counted
- * once. Per op, JS only lays the ops out as column arrays and maps one result character back.
+ * once. Per op, JS only lays the ops out as column arrays and maps one result character back. With `events`
+ * (a PostgreSQL fleet runtime), `outpost_sync_push` (migration 13) also inserts the push's realtime events into
+ * the runtime's outbox in the same statement, so they commit with the batch.
  */
 export function pgSync(db: PgDb): SyncRepo {
   return {
-    async applyBatch(by, ops) {
+    async applyBatch(by, ops, events) {
+      // Nothing to apply, nothing stored: the caller publishes its events itself (eventsStored is unset).
       if (ops.length === 0) return { results: [], changedClients: [] };
       const n = ops.length;
       const keys: string[] = new Array(n);
@@ -59,11 +65,15 @@ export function pgSync(db: PgDb): SyncRepo {
           payloads[i] = op.payload;
         }
       }
-      const args = [by.deviceId, by.userId, by.now, keys, opIds, uuids, clients, uids, payloads];
+      const args: unknown[] = [by.deviceId, by.userId, by.now, keys, opIds, uuids, clients, uids, payloads];
+      if (events) {
+        args.push(events.origin, events.at, events.ts, events.stamp, events.total, events.copies);
+      }
+      const [sql, name] = events ? [PUSH, 'outpost_sync_push'] : [APPLY, 'outpost_sync_apply'];
       for (let attempt = 1; ; attempt++) {
         let row: ApplyRow;
         try {
-          row = (await db.query<ApplyRow>(APPLY, args, 'outpost_sync_apply'))[0]!;
+          row = (await db.query<ApplyRow>(sql, args, name))[0]!;
         } catch (err) {
           if (attempt < ATTEMPTS && RETRYABLE.has(codeOf(err) as string)) continue;
           throw err;
@@ -76,7 +86,7 @@ export function pgSync(db: PgDb): SyncRepo {
           if (!r) throw new Error(`sync apply answered an unknown result code '${codes[i]}'`);
           results[i] = { ...r };
         }
-        return { results, changedClients: row.changed ?? [] };
+        return { results, changedClients: row.changed ?? [], eventsStored: events !== undefined };
       }
     },
     async listCopies(q) {
