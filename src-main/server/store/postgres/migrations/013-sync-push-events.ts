@@ -39,9 +39,16 @@ export const syncPushEventsMigration: PgMigration = {
       FROM outpost_sync_apply(p_device, p_user, p_now, p_keys, p_op_ids, p_uuids, p_clients, p_uids, p_payloads) a;
       synced := length(codes) - length(translate(codes, 'sS', ''));
       replays := length(codes) - length(translate(codes, 'SQNF', ''));
-      SELECT count(*), string_agg(c, ',' ORDER BY i) INTO new_n, new_copies
-      FROM unnest(p_copies) WITH ORDINALITY AS t(c, i)
-      WHERE c IS NOT NULL AND substr(codes, i::integer, 1) = 's';
+      IF codes !~ '[^s]' THEN
+        -- The usual push: every op synced now, so every copy entry is a new copy (array_to_string skips the
+        -- NULLs of tag writes). Spares a per-op filter and aggregate.
+        new_copies := array_to_string(p_copies, ',');
+        new_n := cardinality(array_remove(p_copies, NULL));
+      ELSE
+        SELECT count(*), string_agg(c, ',' ORDER BY i) INTO new_n, new_copies
+        FROM unnest(p_copies) WITH ORDINALITY AS t(c, i)
+        WHERE c IS NOT NULL AND substr(codes, i::integer, 1) = 's';
+      END IF;
       INSERT INTO runtime_events (origin, kind, payload, at)
       SELECT p_origin, 'realtime', e.payload, p_at FROM (
         SELECT 0 AS ord, q.id AS sub, json_build_object(
