@@ -232,5 +232,36 @@ describe('two server processes on one PostgreSQL database', () => {
     expect(order(onB)).toEqual(['copy_completed', 'sync_completed', 'sync_completed']);
     // The client's creation and the first push: none for the replay.
     expect(onB.history.filter((f) => f.event === 'quota_updated' && f.data.client_id === cid).length).toBe(2);
+
+    // A push where everything is synced now (a tag write among the copies): its copy_completed lists the copies.
+    const wide = await a.api('POST', '/api/admin/clients', { name: 'push-outbox-2', quota: 10 }, admin);
+    const wid = wide.body.data.id as number;
+    const all = await a.api(
+      'POST',
+      '/api/sync/push',
+      {
+        device_id: 'PUSH-1',
+        queue: [
+          { id: 10, type: 'copy', payload: { client_id: wid, uid: '04A1B2D0' } },
+          { id: 11, type: 'write', payload: { tag: 'y' } },
+          { id: 12, uuid: 'push-uuid-0012', type: 'copy', payload: { client_id: wid, uid: '04A1B2D1' } },
+        ],
+      },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(all.status, all.text).toBe(200);
+    const copiesOn = (s: typeof onA) => s.next('copy_completed', (x) => x.copies[0].id === 10);
+    const [cA, cB] = [await copiesOn(onA), await copiesOn(onB)];
+    expect(cB).toEqual(cA);
+    expect(cB.data).toEqual({
+      device_id: 'PUSH-1',
+      count: 2,
+      copies: [
+        { id: 10, client_id: wid, uid: '04A1B2D0' },
+        { id: 12, uuid: 'push-uuid-0012', client_id: wid, uid: '04A1B2D1' },
+      ],
+    });
+    const doneB = await onB.next('sync_completed', (x) => x.total === 3);
+    expect(doneB.data).toMatchObject({ synced: 3, failed: 0, duplicates: 0 });
   });
 });
