@@ -159,6 +159,45 @@ async function stationToken(userId: number, deviceId: string): Promise<string> {
     .sign(new TextEncoder().encode(FLEET_JWT_SECRET));
 }
 
+/**
+ * Backend CPU of the bench database split in two: B's backends (B connects with application_name B_APP: its
+ * pool's reads of the outbox and its listening connection) and every other one (the pushed instance's).
+ * Sampled every 500 ms like BackendCpu, so a backend that exits meanwhile still counts up to its last sample.
+ */
+class SplitBackendCpu {
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, { s: number; b: boolean }>();
+  private timer: NodeJS.Timeout | undefined;
+  private sampling: Promise<void> = Promise.resolve();
+  constructor(private readonly db: Awaited<ReturnType<typeof createBenchDb>>) {}
+  private async sample(): Promise<void> {
+    const { rows } = await this.db.client.query<{ pid: number; app: string }>(
+      `SELECT pid, application_name AS app FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    for (const { pid, app } of rows) {
+      const s = procCpuSeconds(pid);
+      if (s === undefined) continue;
+      if (!this.first.has(pid)) this.first.set(pid, this.timer ? 0 : s);
+      this.last.set(pid, { s, b: app === B_APP });
+    }
+  }
+  async start(): Promise<void> {
+    await this.sample();
+    this.timer = setInterval(() => {
+      this.sampling = this.sampling.then(() => this.sample()).catch(() => {});
+    }, 500);
+  }
+  async stop(): Promise<{ b: number; others: number }> {
+    await this.sampling;
+    await this.sample();
+    clearInterval(this.timer);
+    const out = { b: 0, others: 0 };
+    for (const [pid, { s, b }] of this.last) out[b ? 'b' : 'others'] += s - (this.first.get(pid) ?? 0);
+    return out;
+  }
+}
+
 let opCounter = 0;
 /** `STATIONS` stations pushing PUSH_OPS new copies per request, back to back, for `seconds`: ops/s acknowledged. */
 async function pushLoad(
@@ -336,6 +375,8 @@ async function main(): Promise<void> {
     // process and every backend of the bench database. On a shared machine the ops/s of one 8 s window move
     // with the other sessions' load; the CPU each op cost does much less.
     const cpuPerOp = { on: [] as number[], off: [] as number[] };
+    // The write side alone: the pushed instance and its own backends (B's reads and sockets excluded).
+    const writePerOp = { on: [] as number[], off: [] as number[] };
     const socketsPid = sockets.pid!;
     let pushFailed = 0;
     for (let r = 0; r < ROUNDS; r++) {
@@ -344,21 +385,25 @@ async function main(): Promise<void> {
       for (const mode of order) {
         const target = mode === 'on' ? a : off;
         const pids = [target.pid, b.pid, socketsPid];
-        const be = new BackendCpu(db);
+        const be = new SplitBackendCpu(db);
         await be.start();
         const c0 = pids.map((pid) => procCpuSeconds(pid) ?? 0);
         const res = await pushLoad(target.url, tokens, client.data.id, PUSH_S);
         await sleep(300); // B's reads of the last pushes' events
         const c1 = pids.map((pid) => procCpuSeconds(pid) ?? 0);
-        const pgS = (await be.stop()).seconds;
+        const pg = await be.stop();
+        const pgS = pg.b + pg.others;
         const parts = c1.map((x, i) => x - c0[i]!);
         const ops = res.opsPerS * PUSH_S || 1;
         const us = ((parts.reduce((t, x) => t + x, 0) + pgS) / ops) * 1e6;
+        const write = ((parts[0]! + pg.others) / ops) * 1e6;
         pushFailed += res.failed;
         (mode === 'on' ? on : offRates).push(res.opsPerS);
         cpuPerOp[mode].push(us);
+        writePerOp[mode].push(write);
+        const u = (x: number) => r1((x / ops) * 1e6);
         console.log(
-          `round ${r + 1} fan-out ${mode}: ${fmt(res.opsPerS)} ops/s (${fmt(res.pushes)} pushes, ${res.failed} failed); CPU µs/op: instance ${r1((parts[0]! / ops) * 1e6)}, B ${r1((parts[1]! / ops) * 1e6)}, sockets ${r1((parts[2]! / ops) * 1e6)}, PostgreSQL ${r1((pgS / ops) * 1e6)} = ${r1(us)}`,
+          `round ${r + 1} fan-out ${mode}: ${fmt(res.opsPerS)} ops/s (${fmt(res.pushes)} pushes, ${res.failed} failed); CPU µs/op: instance ${u(parts[0]!)} + its backends ${u(pg.others)} = write side ${r1(write)}; B ${u(parts[1]!)} + B's backends ${u(pg.b)}, sockets ${u(parts[2]!)}; all ${r1(us)}`,
         );
       }
     }
@@ -367,10 +412,11 @@ async function main(): Promise<void> {
     const ratio = avg(on) / avg(offRates);
     // The same comparison by CPU: ops per CPU-second of the fleet with fan-out on over off.
     const cpuRatio = avg(cpuPerOp.off) / avg(cpuPerOp.on);
+    const writeRatio = avg(writePerOp.off) / avg(writePerOp.on);
     const pass =
       st.p99 < 100 && lost === 0 && ratio >= 0.95 && terminated.length > 0 && reconnectedPid !== undefined;
     console.log(
-      `sync pushes: fan-out on ${fmt(avg(on))} vs off ${fmt(avg(offRates))} ops/s → ratio ${r3(ratio)} (target ≥ 0.95), by fleet CPU per op ${r1(avg(cpuPerOp.on))} vs ${r1(avg(cpuPerOp.off))} µs → ${r3(cpuRatio)}; steady p99 ${st.p99} ms (target < 100); lost ${lost} (target 0); load ${loads.join(' | ')}`,
+      `sync pushes: fan-out on ${fmt(avg(on))} vs off ${fmt(avg(offRates))} ops/s → ratio ${r3(ratio)} (target ≥ 0.95), by fleet CPU per op ${r1(avg(cpuPerOp.on))} vs ${r1(avg(cpuPerOp.off))} µs → ${r3(cpuRatio)}, write side alone ${r1(avg(writePerOp.on))} vs ${r1(avg(writePerOp.off))} µs → ${r3(writeRatio)}; steady p99 ${st.p99} ms (target < 100); lost ${lost} (target 0); load ${loads.join(' | ')}`,
     );
     console.log(
       JSON.stringify({
@@ -400,6 +446,9 @@ async function main(): Promise<void> {
         push_cpu_us_per_op_on: r1(avg(cpuPerOp.on)),
         push_cpu_us_per_op_off: r1(avg(cpuPerOp.off)),
         push_cpu_ratio: r3(cpuRatio),
+        push_write_us_per_op_on: r1(avg(writePerOp.on)),
+        push_write_us_per_op_off: r1(avg(writePerOp.off)),
+        push_write_cpu_ratio: r3(writeRatio),
         push_failed: pushFailed,
         stations: STATIONS,
         push_ops: PUSH_OPS,
