@@ -66,6 +66,8 @@ const PUSH_OPS = Math.min(1000, Math.max(1, Number(values['push-ops'])));
 const PUSH_S = Number(values['push-s']);
 const ROUNDS = Math.max(1, Number(values.rounds));
 const B_APP = 'bench_fanout_b';
+/** The fan-out-off instance's application_name, so its backends are told apart from A's. */
+const OFF_APP = 'bench_fanout_off';
 /**
  * Notify requests open at once at most: only a safety bound. The sender is open-loop (each request leaves at its
  * scheduled time whether or not earlier ones were answered), so the rate asked is the rate raised as long as A
@@ -160,13 +162,13 @@ async function stationToken(userId: number, deviceId: string): Promise<string> {
 }
 
 /**
- * Backend CPU of the bench database split in two: B's backends (B connects with application_name B_APP: its
- * pool's reads of the outbox and its listening connection) and every other one (the pushed instance's).
- * Sampled every 500 ms like BackendCpu, so a backend that exits meanwhile still counts up to its last sample.
+ * Backend CPU of the bench database by instance: B's backends (application_name B_APP: its pool's reads of the
+ * outbox and its listening connection), the fan-out-off instance's (OFF_APP) and A's (every other one). Sampled
+ * every 500 ms like BackendCpu, so a backend that exits meanwhile still counts up to its last sample.
  */
 class SplitBackendCpu {
   private readonly first = new Map<number, number>();
-  private readonly last = new Map<number, { s: number; b: boolean }>();
+  private readonly last = new Map<number, { s: number; who: 'b' | 'off' | 'a' }>();
   private timer: NodeJS.Timeout | undefined;
   private sampling: Promise<void> = Promise.resolve();
   constructor(private readonly db: Awaited<ReturnType<typeof createBenchDb>>) {}
@@ -179,7 +181,7 @@ class SplitBackendCpu {
       const s = procCpuSeconds(pid);
       if (s === undefined) continue;
       if (!this.first.has(pid)) this.first.set(pid, this.timer ? 0 : s);
-      this.last.set(pid, { s, b: app === B_APP });
+      this.last.set(pid, { s, who: app === B_APP ? 'b' : app === OFF_APP ? 'off' : 'a' });
     }
   }
   async start(): Promise<void> {
@@ -188,12 +190,12 @@ class SplitBackendCpu {
       this.sampling = this.sampling.then(() => this.sample()).catch(() => {});
     }, 500);
   }
-  async stop(): Promise<{ b: number; others: number }> {
+  async stop(): Promise<{ b: number; off: number; a: number }> {
     await this.sampling;
     await this.sample();
     clearInterval(this.timer);
-    const out = { b: 0, others: 0 };
-    for (const [pid, { s, b }] of this.last) out[b ? 'b' : 'others'] += s - (this.first.get(pid) ?? 0);
+    const out = { b: 0, off: 0, a: 0 };
+    for (const [pid, { s, who }] of this.last) out[who] += s - (this.first.get(pid) ?? 0);
     return out;
   }
 }
@@ -351,9 +353,11 @@ async function main(): Promise<void> {
     );
 
     // Write cost of fan-out: the same pushes to an instance sharing its events and to one that does not.
+    const offUrl = new URL(db.url);
+    offUrl.searchParams.set('application_name', OFF_APP);
     const off = await startInstance('A-local', {
       dataDir: join(tmp, 'a-local'),
-      databaseUrl: db.url,
+      databaseUrl: offUrl.toString(),
       env: { BENCH_FANOUT: 'local', OUTPOST_PG_POOL_MAX: String(POOL) },
     });
     instances.push(off);
@@ -384,7 +388,10 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
       for (const mode of order) {
         const target = mode === 'on' ? a : off;
-        const pids = [target.pid, b.pid, socketsPid];
+        // The instance not pushed to still listens: with fan-out on, A-local reads A's events too (a third
+        // receiver), so it counts on the receiving side with B, not on the write side.
+        const idle = mode === 'on' ? off : a;
+        const pids = [target.pid, b.pid, socketsPid, idle.pid];
         const be = new SplitBackendCpu(db);
         await be.start();
         const c0 = pids.map((pid) => procCpuSeconds(pid) ?? 0);
@@ -392,18 +399,20 @@ async function main(): Promise<void> {
         await sleep(300); // B's reads of the last pushes' events
         const c1 = pids.map((pid) => procCpuSeconds(pid) ?? 0);
         const pg = await be.stop();
-        const pgS = pg.b + pg.others;
+        const pgS = pg.b + pg.off + pg.a;
+        const own = mode === 'on' ? pg.a : pg.off;
+        const others = mode === 'on' ? pg.off : pg.a;
         const parts = c1.map((x, i) => x - c0[i]!);
         const ops = res.opsPerS * PUSH_S || 1;
         const us = ((parts.reduce((t, x) => t + x, 0) + pgS) / ops) * 1e6;
-        const write = ((parts[0]! + pg.others) / ops) * 1e6;
+        const write = ((parts[0]! + own) / ops) * 1e6;
         pushFailed += res.failed;
         (mode === 'on' ? on : offRates).push(res.opsPerS);
         cpuPerOp[mode].push(us);
         writePerOp[mode].push(write);
         const u = (x: number) => r1((x / ops) * 1e6);
         console.log(
-          `round ${r + 1} fan-out ${mode}: ${fmt(res.opsPerS)} ops/s (${fmt(res.pushes)} pushes, ${res.failed} failed); CPU µs/op: instance ${u(parts[0]!)} + its backends ${u(pg.others)} = write side ${r1(write)}; B ${u(parts[1]!)} + B's backends ${u(pg.b)}, sockets ${u(parts[2]!)}; all ${r1(us)}`,
+          `round ${r + 1} fan-out ${mode}: ${fmt(res.opsPerS)} ops/s (${fmt(res.pushes)} pushes, ${res.failed} failed); CPU µs/op: instance ${u(parts[0]!)} + its backends ${u(own)} = write side ${r1(write)}; B ${u(parts[1]!)} + B's backends ${u(pg.b)}, sockets ${u(parts[2]!)}, the other instance ${u(parts[3]!)} + its backends ${u(others)}; all ${r1(us)}`,
         );
       }
     }
