@@ -217,10 +217,9 @@ describe.skipIf(skip !== null)('a fleet of three instances behind nginx on one P
   });
 
   // An acknowledged push's quota_updated must survive the answering instance dying at once: the push route
-  // answers only after its events are in the `runtime_events` outbox (RealtimeHub.shared()). Here the answering
-  // instance is frozen (SIGSTOP, the same as dying at that instant, without a restart) as soon as the answer
-  // arrives, and a socket on another instance waits for the event. Before that fix 7 of 20 answered pushes had
-  // no outbox row yet.
+  // answers only after its events are in the `runtime_events` outbox (written by the push's own transaction on
+  // PostgreSQL). Here the answering instance is frozen (SIGSTOP, the same as dying at that instant, without a
+  // restart) as soon as the answer arrives, and a socket on another instance waits for the event.
   it('a quota_updated whose push was acknowledged reaches the other instances even if the answering instance dies at once', async () => {
     const [a, b] = instances as [FleetInstance, FleetInstance];
     await lb(
