@@ -1,4 +1,6 @@
-export type Role = 'admin' | 'operator' | 'station';
+import type { Role } from '../../../src-shared/api/auth.js';
+
+export type { Role };
 
 export interface UserRecord {
   id: number;
