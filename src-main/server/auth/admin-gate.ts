@@ -73,4 +73,5 @@ function bearerOf(request: FastifyRequest): string | undefined {
   return typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
 }
 
-const unauthorized = () => new AppError('UNAUTHORIZED', 'Valid API key or Bearer token required');
+/** Seed 002's wording: scripts written against it match on the message. */
+const unauthorized = () => new AppError('UNAUTHORIZED', 'Valid API key required');
