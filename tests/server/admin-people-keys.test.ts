@@ -256,4 +256,22 @@ describe('users, named API keys and the audit trail', () => {
     expect(mineRows.length).toBeGreaterThan(0);
     expect(new Set(mineRows.map((x) => x[2]))).toEqual(new Set(['environment']));
   });
+
+  it('the new routes are in the OpenAPI document, under the API key or a JWT', async () => {
+    const doc = (await srv.api('GET', '/api/openapi.json')).body;
+    for (const [path, method] of [
+      ['/api/admin/users/{id}', 'put'],
+      ['/api/admin/api-keys', 'post'],
+      ['/api/admin/api-keys', 'get'],
+      ['/api/admin/api-keys/{id}', 'delete'],
+      ['/api/admin/audit', 'get'],
+    ] as const) {
+      expect(doc.paths[path]?.[method]?.security, `${method} ${path}`).toEqual([
+        { apiKey: [] },
+        { bearer: [] },
+      ]);
+    }
+    const params = (doc.paths['/api/admin/audit'].get.parameters as { name: string }[]).map((p) => p.name);
+    expect(params).toEqual(expect.arrayContaining(['action', 'actor', 'since', 'page', 'limit']));
+  });
 });
