@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessLevel } from '../../src-main/server/auth/admin-access.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { TestSocket } from './realtime-client.js';
 
 const PASSWORD = 'role-password-123';
 
@@ -153,5 +154,20 @@ describe('admin access by role', () => {
     expect(refused.body).toMatchObject({ success: false, code: 'FORBIDDEN' });
     const noKeys = await srv.api('POST', '/api/admin/api-keys', { name: 'x', role: 'admin' }, operator);
     expect(noKeys.status).toBe(403);
+  });
+
+  it("a viewer's socket may watch but neither sync nor send", async () => {
+    const token = creds['viewer user']!.authorization!.slice('Bearer '.length);
+    const sock = await TestSocket.open(srv.url, `?token=${encodeURIComponent(token)}`);
+    try {
+      const auth = await sock.next('authenticated');
+      expect(auth.data.permissions).toEqual([
+        'receive_notifications',
+        'receive_quota_updates',
+        'view_presence',
+      ]);
+    } finally {
+      await sock.close();
+    }
   });
 });
