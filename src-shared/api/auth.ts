@@ -156,3 +156,18 @@ export const ApiKeyListResponse = z.object({ success: z.literal(true), data: z.a
 export type ApiKeyListResponse = z.infer<typeof ApiKeyListResponse>;
 
 export const ApiKeyIdParams = z.object({ id: z.coerce.number().int().positive() });
+
+/**
+ * `GET /api/admin/whoami`: who the admin gate took the caller for, so a console signed in with a pasted key knows
+ * its role and can hide what it may not do. Any role that reaches an admin route (not a station) may ask.
+ */
+export const AdminWhoAmIResponse = z.object({
+  success: z.literal(true),
+  data: z.object({
+    kind: z.enum(['user', 'api-key']),
+    /** Username, key name, or `environment`. */
+    name: z.string(),
+    role: Role,
+  }),
+});
+export type AdminWhoAmIResponse = z.infer<typeof AdminWhoAmIResponse>;

@@ -170,4 +170,22 @@ describe('admin access by role', () => {
       await sock.close();
     }
   });
+
+  it('whoami tells each caller who the gate took it for', async () => {
+    const who = async (h: Record<string, string>) =>
+      (await srv.api('GET', '/api/admin/whoami', undefined, h)).body;
+    expect(await who(env())).toEqual({
+      success: true,
+      data: { kind: 'api-key', name: 'environment', role: 'admin' },
+    });
+    expect(await who(creds['operator key']!)).toEqual({
+      success: true,
+      data: { kind: 'api-key', name: 'matrix operator', role: 'operator' },
+    });
+    expect(await who(creds['viewer user']!)).toEqual({
+      success: true,
+      data: { kind: 'user', name: 'm-viewer', role: 'viewer' },
+    });
+    expect((await srv.api('GET', '/api/admin/whoami', undefined, creds['station user'])).status).toBe(403);
+  });
 });

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   AdminDoneResponse,
   ApiKeyIdParams,
+  AdminWhoAmIResponse,
   ApiKeyListResponse,
   CreateApiKeyRequest,
   CreatedApiKeyResponse,
@@ -62,6 +63,19 @@ export const adminApiKeysPlugin: FastifyPluginAsync<{ ctx: ServerContext; namedK
       return reply
         .code(201)
         .send({ success: true as const, data: { id: rec.id, name: rec.name, role: rec.role, key } });
+    },
+  );
+
+  r.get(
+    '/api/admin/whoami',
+    {
+      onRequest: ctx.adminGuard,
+      config: { access: 'view' },
+      schema: { tags, security, response: { 200: AdminWhoAmIResponse } },
+    },
+    async (request) => {
+      const { kind, name, role } = actorOf(request);
+      return { success: true as const, data: { kind, name, role } };
     },
   );
 
