@@ -1,3 +1,4 @@
+import { accessMigration } from './access-migration.js';
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { identityMigration } from './identity.js';
@@ -41,4 +42,5 @@ export const migrations: Migration[] = [
   licensesTextLogMigration,
   identityMigration,
   offlineSweepMigration,
+  accessMigration,
 ];
