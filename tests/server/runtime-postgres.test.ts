@@ -227,6 +227,13 @@ describe('PostgreSQL runtime shared by instances of one database', () => {
     expect(await firstBlocked(steps(c, 'dev-0', 'ip-other'))).toBeUndefined();
     await releaseAll(steps(b, 'dev-0', 'ip-one'));
     expect(await reserveInOrder(steps(a, 'dev-0', 'ip-one'))).toBeUndefined();
+    // The counters write no WAL: a reservation's commit never waits for a flush to disk.
+    const rel = await db
+      .pool()
+      .query<{ p: string }>(
+        "SELECT relpersistence AS p FROM pg_class WHERE relname = 'runtime_limiter_counters'",
+      );
+    expect(rel.rows[0]?.p).toBe('u');
   });
 
   it('presence: two instances opening one device at the same moment announce it online exactly once', async () => {
