@@ -14,6 +14,9 @@
  * 2. Cost: `--requests` wrong-token registrations per mode and round (never over a budget: fresh devices,
  *    addresses rotating), `--concurrency` in flight, round robin over the mode's instances; p50/p99 of the
  *    guarded route with the shared PostgreSQL counter vs the in-process one, alternating. Target: +≤ 1 ms p99.
+ * 3. Where the added time goes: from this process, at the same concurrency, the limiter's own statement (the
+ *    guard's chained reservation of a device and an address, on a 4-connection pool like the runtime's) against
+ *    a bare `SELECT 1` round trip on the same kind of pool, alternating.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -21,6 +24,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GUESSES_PER_DEVICE, GUESSES_PER_IP } from '../src-main/server/devices/registration-guard.js';
 import { tokenHash, newTokenCode } from '../src-main/server/devices/tokens.js';
+import pg from 'pg';
+import { PgLimiterGroup } from '../src-main/server/runtime/postgres/limiter.js';
+import { reserveInOrder } from '../src-main/server/runtime/limiter-steps.js';
 import { createBenchDb, loadAverage, type BenchDb } from './lib-pg.js';
 import { fmt, httpPool, pct, r1, r3, startInstance, type Instance } from './lib-fleet.js';
 
@@ -159,6 +165,68 @@ async function cost(
   return { ms: ms.sort((x, y) => x - y), bad };
 }
 
+/** Phase 3: latencies (ms) of `n` calls of `op`, CONCURRENCY in flight. */
+async function timed(n: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
+  const ms: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t0 = performance.now();
+        await op(i);
+        ms.push(performance.now() - t0);
+      }
+    }),
+  );
+  return ms.sort((x, y) => x - y);
+}
+
+type Shape = 'chain' | 'before' | 'select1';
+
+/**
+ * The guard's statement alone, from this process, alternating per round (p50/p99 in ms):
+ * - chain: what the guard sends now, one chained reservation of device and address, on the unlogged table;
+ * - before: what it sent before, two single reservations in parallel, on the table as it was (logged), so the
+ *   difference is the cost of the WAL flush each commit waited for plus the second statement;
+ * - select1: a bare round trip on the same kind of pool.
+ * Run after the instances are done with the table (SET LOGGED / UNLOGGED rewrite it under an exclusive lock).
+ */
+async function statementCost(db: BenchDb): Promise<Record<Shape, number[]>> {
+  const limiterPool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const plainPool = new pg.Pool({ connectionString: db.url, max: 4 });
+  try {
+    const group = new PgLimiterGroup(limiterPool, Date.now);
+    const device = group.limiter('registration-device', { max: GUESSES_PER_DEVICE, windowMs: 15 * 60_000 });
+    const byIp = group.limiter('registration-ip', { max: GUESSES_PER_IP, windowMs: 15 * 60_000 });
+    const out: Record<Shape, number[][]> = { chain: [], before: [], select1: [] };
+    let k = 0;
+    const ops: Record<Shape, () => Promise<unknown>> = {
+      chain: () =>
+        reserveInOrder([
+          { limiter: device, key: `cost-dev-${k++}` },
+          { limiter: byIp, key: nextIp() },
+        ]),
+      before: () => Promise.all([device.reserve(`cost-dev-${k++}`), byIp.reserve(nextIp())]),
+      select1: () => plainPool.query('SELECT 1'),
+    };
+    for (let r = 0; r < 2 * ROUNDS + 1; r++) {
+      for (const shape of ['chain', 'before', 'select1'] as const) {
+        if (shape === 'before') await db.client.query('ALTER TABLE runtime_limiter_counters SET LOGGED');
+        // The first round warms the pools and prepared statements and is not counted.
+        const ms = await timed(REQUESTS, ops[shape]);
+        if (shape === 'before') await db.client.query('ALTER TABLE runtime_limiter_counters SET UNLOGGED');
+        if (r > 0) out[shape].push(ms);
+      }
+    }
+    const all = (xs: number[][]) => xs.flat().sort((x, y) => x - y);
+    return { chain: all(out.chain), before: all(out.before), select1: all(out.select1) };
+  } finally {
+    await limiterPool.end();
+    await plainPool.end();
+  }
+}
+
 async function main(): Promise<void> {
   const loads = [loadAverage()];
   console.log(
@@ -233,6 +301,12 @@ async function main(): Promise<void> {
       }
     }
     loads.push(loadAverage());
+    const stmt = await statementCost(db);
+    loads.push(loadAverage());
+    const line = (xs: number[]) => `p50 ${r3(pct(xs, 50))} ms, p99 ${r3(pct(xs, 99))} ms`;
+    console.log(
+      `the guard's budgets alone, ${CONCURRENCY} in flight: one chained statement, unlogged ${line(stmt.chain)}; two statements in parallel, logged (before) ${line(stmt.before)}; bare SELECT 1 ${line(stmt.select1)}`,
+    );
     const all = (xs: number[][]) => xs.flat().sort((a, b) => a - b);
     const sp = all(sharedMs);
     const lp = all(localMs);
@@ -261,6 +335,12 @@ async function main(): Promise<void> {
         in_process_p50_ms: r3(pct(lp, 50)),
         in_process_p99_ms: r3(pct(lp, 99)),
         added_p99_ms: r3(added),
+        statement_p50_ms: r3(pct(stmt.chain, 50)),
+        statement_p99_ms: r3(pct(stmt.chain, 99)),
+        before_statements_p50_ms: r3(pct(stmt.before, 50)),
+        before_statements_p99_ms: r3(pct(stmt.before, 99)),
+        select1_p50_ms: r3(pct(stmt.select1, 50)),
+        select1_p99_ms: r3(pct(stmt.select1, 99)),
         unexpected: lockShared.other + lockLocal.other + bad,
         load: loads,
         pass: perDeviceOk && perIpOk && added <= 1,

@@ -210,6 +210,29 @@ describe('auth: rate limits and configuration', () => {
     }
   });
 
+  it('per username: concurrent wrong passwords get at most the budget checked; correct logins spend none', async () => {
+    const srv = await startTestServer({ env: { OUTPOST_LOGIN_MAX_FAILURES: '3' } });
+    try {
+      // More correct logins than the budget, one at a time, then two at once: none of them counts.
+      for (let i = 0; i < 5; i++)
+        expect((await srv.api('POST', '/api/auth/login', TEST_ADMIN)).status).toBe(200);
+      const pair = await Promise.all([0, 1].map(() => srv.api('POST', '/api/auth/login', TEST_ADMIN)));
+      expect(pair.map((r) => r.status)).toEqual([200, 200]);
+      const wrong = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          srv.api('POST', '/api/auth/login', { username: 'admin', password: `wrong-${i}` }),
+        ),
+      );
+      const statuses = wrong.map((r) => r.status);
+      expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+      // Reserved before the check: exactly the budget is checked however the 20 interleave.
+      expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+      expect((await srv.api('POST', '/api/auth/login', TEST_ADMIN)).status).toBe(429);
+    } finally {
+      await srv.dispose();
+    }
+  });
+
   it('per IP: more logins than OUTPOST_RATE_LIMIT_PER_MIN in a minute → 429', async () => {
     const srv = await startTestServer({ env: { OUTPOST_RATE_LIMIT_PER_MIN: '3' } });
     try {

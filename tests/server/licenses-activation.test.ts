@@ -235,6 +235,27 @@ describe('license rate limits (seed 002 429 format)', () => {
     }
   });
 
+  it('concurrent unknown keys: at most budget / 10 are looked up, each reserved before its lookup; known keys cost 1', async () => {
+    // OUTPOST_RATE_LIMIT_PER_MIN=20 → route limit 20/min, brute-force budget 100 per 15 min.
+    const srv = await startTestServer({ env: { OUTPOST_RATE_LIMIT_PER_MIN: '20' } });
+    try {
+      const lic = await generate(srv, { duration_days: 30, max_machines: 5 });
+      for (const m of ['k1', 'k2']) expect((await activate(srv, lic.license_key, fp(m))).status).toBe(200);
+      const unknown = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          activate(srv, `PROGRAN3-2025-AAAA${String(i).padStart(2, '0')}-BBBBBB`, fp('burst')),
+        ),
+      );
+      const statuses = unknown.map((r) => r.status);
+      expect(statuses.filter((s) => s !== 404 && s !== 429)).toEqual([]);
+      // 100 - 2 (the two known keys) leaves room for 9 unknown keys of 10, however the 16 interleave.
+      expect(statuses.filter((s) => s === 404)).toHaveLength(9);
+      expect((await activate(srv, lic.license_key, fp('k3'))).status).toBe(429);
+    } finally {
+      await srv.dispose();
+    }
+  });
+
   it('activations per IP per minute: the 4th request with OUTPOST_RATE_LIMIT_PER_MIN=3 → 429 RATE_LIMIT_EXCEEDED', async () => {
     const srv = await startTestServer({ env: { OUTPOST_RATE_LIMIT_PER_MIN: '3' } });
     try {

@@ -175,3 +175,54 @@ export async function guessBurst(
     rightBurst: rightBurst.map((r) => r.status),
   };
 }
+
+/**
+ * Failed logins over A and B for one fresh username (the server's budget is OUTPOST_LOGIN_MAX_FAILURES): first
+ * more correct logins than the budget, one at a time; then 24 concurrent wrong passwords; then the right one.
+ */
+export async function loginBurst(
+  a: ChildServer,
+  b: ChildServer,
+  username: string,
+): Promise<{ rightFirst: number[]; wrong: number[]; rightAfter: number }> {
+  await createUser(a, username, 'operator');
+  const attempt = (on: ChildServer, password: string) =>
+    on.api('POST', '/api/auth/login', { username, password });
+  const rightFirst: number[] = [];
+  for (let i = 0; i < 6; i++) rightFirst.push((await attempt(i % 2 ? b : a, 'station-password-1')).status);
+  const wrong = await Promise.all(
+    Array.from({ length: 24 }, (_, i) => attempt(i % 2 ? b : a, `wrong-password-${i}`)),
+  );
+  const rightAfter = await attempt(b, 'station-password-1');
+  return { rightFirst, wrong: wrong.map((r) => r.status), rightAfter: rightAfter.status };
+}
+
+/** A license key of the right format that no license has (the random parts are 6 base-36 characters). */
+export const unknownLicenseKey = (i: number) =>
+  `PROGRAN3-2025-${(0x100000 + i).toString(36).toUpperCase().padStart(6, 'Z')}-ZZZZZZ`;
+
+/**
+ * License attempts from one address (loopback) over A and B, whose per-IP budget is 5 × their
+ * OUTPOST_RATE_LIMIT_PER_MIN: one activation of a real license on each, 16 concurrent unknown keys (each costs
+ * 10), then the real license again.
+ */
+export async function licenseBurst(
+  a: ChildServer,
+  b: ChildServer,
+): Promise<{ known: number[]; unknown: number[]; knownAfter: number }> {
+  const g = await a.api('POST', '/api/licenses/generate', { duration_days: 30, max_machines: 5 }, admin);
+  expect(g.status, g.text).toBe(201);
+  const key = g.body.data.license_key as string;
+  const activate = (on: ChildServer, licenseKey: string, machine: string) =>
+    on.api('POST', '/api/licenses/activate', {
+      license_key: licenseKey,
+      user_email: 'user@example.com',
+      system_fingerprint: machine.repeat(64).slice(0, 64),
+    });
+  const known = [(await activate(a, key, 'a')).status, (await activate(b, key, 'b')).status];
+  const unknown = await Promise.all(
+    Array.from({ length: 16 }, (_, i) => activate(i % 2 ? b : a, unknownLicenseKey(i), 'c')),
+  );
+  const knownAfter = await activate(b, key, 'd');
+  return { known, unknown: unknown.map((r) => r.status), knownAfter: knownAfter.status };
+}

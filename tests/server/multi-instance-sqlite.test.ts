@@ -9,6 +9,8 @@ import {
   enroll,
   eventually,
   guessBurst,
+  licenseBurst,
+  loginBurst,
   heartbeat,
   login,
   socketOn,
@@ -130,6 +132,38 @@ describe('two server processes on one SQLite data dir', () => {
     });
     expect(right.status).toBe(429);
   });
+
+  it('a burst of concurrent wrong passwords on A and B gets at most the budget checked; correct logins spend none', async () => {
+    const { rightFirst, wrong, rightAfter } = await loginBurst(a, b, 'burst-guessed');
+    // More correct logins than the budget of 4, one at a time: none of them is counted.
+    expect(rightFirst).toEqual([200, 200, 200, 200, 200, 200]);
+    // Each wrong password was checked (401) or refused before its check (429), never more checked than 4.
+    expect(wrong.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expect(wrong.filter((s) => s === 401).length).toBeLessThanOrEqual(4);
+    expect(wrong.filter((s) => s === 401).length).toBeGreaterThan(0);
+    expect(rightAfter).toBe(429);
+  }, 60_000);
+
+  it('a burst of unknown license keys on two instances gets at most the per-IP budget looked up', async () => {
+    // Their own pair, with a per-IP license budget of 5 × 12 = 60 (6 unknown keys at 10 each).
+    const d2 = mkdtempSync(join(tmpdir(), 'outpost-multi-'));
+    const env = { OUTPOST_RATE_LIMIT_PER_MIN: '12' };
+    const [c, d] = await Promise.all([spawnServer(d2, { env }), spawnServer(d2, { env })]);
+    try {
+      const { known, unknown, knownAfter } = await licenseBurst(c, d);
+      // Known keys cost 1 each, not 10: the budget left holds at least 5 unknown keys.
+      expect(known).toEqual([200, 200]);
+      expect(unknown.filter((s) => s !== 404 && s !== 429)).toEqual([]);
+      const lookedUp = unknown.filter((s) => s === 404).length;
+      expect(lookedUp).toBeLessThanOrEqual(6);
+      expect(lookedUp).toBeGreaterThan(0);
+      // The budget is spent fleet-wide: the real license from the same address is refused on B too.
+      expect(knownAfter).toBe(429);
+    } finally {
+      await Promise.all([c.stop(), d.stop()]);
+      rmSync(d2, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('realtime: events raised on A reach sockets on B; presence and notify delivery are counted fleet-wide', async () => {
     await createUser(a, 'rt-admin', 'admin');

@@ -7,6 +7,7 @@ import {
   type PostgresRuntime,
   type PostgresRuntimeOptions,
 } from '../../src-main/server/runtime/postgres/index.js';
+import { firstBlocked, releaseAll, reserveInOrder } from '../../src-main/server/runtime/limiter-steps.js';
 import type { Target } from '../../src-main/server/runtime/runtime.js';
 import { createRuntimeTestDb, type RuntimeTestDb } from '../helpers/pg-runtime-db.js';
 
@@ -193,6 +194,46 @@ describe('PostgreSQL runtime shared by instances of one database', () => {
     expect((await ls[0]!.hit('dev-x', 4)).remaining).toBe(6);
     await ls[1]!.reset('dev-x');
     expect((await ls[2]!.blocked('dev-x')).remaining).toBe(10);
+  });
+
+  it('limiters: chained reservations over two budgets from three instances never overshoot either, in one statement each', async () => {
+    const [a, b, c] = [await start(), await start(), await start()];
+    const steps = (rt: PostgresRuntime, device: string, ip: string) => [
+      { limiter: rt.limiter('registration-device', { max: 10, windowMs: 60_000 }), key: device },
+      { limiter: rt.limiter('registration-ip', { max: 30, windowMs: 60_000 }), key: ip },
+    ];
+    const rts = [a, b, c];
+    // One device, 60 addresses: the device's budget refuses past 10, and a refusal takes nothing from the IPs.
+    const perDevice = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => reserveInOrder(steps(rts[i % 3]!, 'dev-c', `ip-${i}`))),
+    );
+    expect(perDevice.filter((r) => r === undefined)).toHaveLength(10);
+    expect(perDevice.every((r) => r === undefined || r.resetAt.getTime() === t + 60_000)).toBe(true);
+    const ipCounts = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        rts[0]!.limiter('registration-ip', { max: 30, windowMs: 60_000 }).blocked(`ip-${i}`),
+      ),
+    );
+    expect(ipCounts.filter((r) => r.remaining === 29)).toHaveLength(10);
+    // One address, 60 devices: the IP's budget refuses past 30; each refused guess still counts for its device.
+    const perIp = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => reserveInOrder(steps(rts[i % 3]!, `dev-${i}`, 'ip-one'))),
+    );
+    expect(perIp.filter((r) => r === undefined)).toHaveLength(30);
+    const dev = rts[1]!.limiter('registration-device', { max: 10, windowMs: 60_000 });
+    const devCounts = await Promise.all(Array.from({ length: 60 }, (_, i) => dev.blocked(`dev-${i}`)));
+    expect(devCounts.every((r) => r.remaining === 9)).toBe(true);
+    expect(await firstBlocked(steps(c, 'dev-0', 'ip-one'))).toMatchObject({ allowed: false });
+    expect(await firstBlocked(steps(c, 'dev-0', 'ip-other'))).toBeUndefined();
+    await releaseAll(steps(b, 'dev-0', 'ip-one'));
+    expect(await reserveInOrder(steps(a, 'dev-0', 'ip-one'))).toBeUndefined();
+    // The counters write no WAL: a reservation's commit never waits for a flush to disk.
+    const rel = await db
+      .pool()
+      .query<{ p: string }>(
+        "SELECT relpersistence AS p FROM pg_class WHERE relname = 'runtime_limiter_counters'",
+      );
+    expect(rel.rows[0]?.p).toBe('u');
   });
 
   it('presence: two instances opening one device at the same moment announce it online exactly once', async () => {

@@ -1,4 +1,5 @@
-import type { Limiter, Runtime } from '../runtime/runtime.js';
+import { firstBlocked, releaseAll, reserveInOrder } from '../runtime/limiter-steps.js';
+import type { Limiter, LimiterStep, Runtime } from '../runtime/runtime.js';
 
 /**
  * Limits wrong registration-token guesses: a 6-hex token has only 16.7 M values, so without this a token could be
@@ -37,32 +38,38 @@ export class RegistrationGuard {
    * is never refused for holding budget that only wrong tokens spend.
    */
   async reserveGuess(deviceKey: string, ip: string): Promise<Date | undefined> {
-    // Both budgets in parallel (one round trip of latency). A guess the IP's budget refused still counts against
-    // the device: giving it back would let a burst whose IP reservations are briefly full leave the device below
-    // its lock after dozens of guesses. A guess refused by the device's budget gives the IP's reservation back,
-    // so one locked device does not lock everybody behind the same address.
-    const [device, byIp] = await Promise.all([this.perDevice.reserve(deviceKey), this.perIp.reserve(ip)]);
-    if (device.allowed && byIp.allowed) return undefined;
-    if (byIp.allowed) await this.perIp.release(ip);
-    return device.allowed ? byIp.resetAt : device.resetAt;
+    // The device's budget first, then the IP's, in one step (one statement on a shared runtime). A guess the
+    // IP's budget refused still counts against the device: giving it back would let a burst whose IP
+    // reservations are briefly full leave the device below its lock after dozens of guesses. A guess the
+    // device's budget refused takes nothing from the IP's, so one locked device does not lock everybody behind
+    // the same address.
+    const refused = await reserveInOrder(this.steps(deviceKey, ip));
+    return refused?.resetAt;
   }
 
   /** The guess turned out not to be one (the token had just been reissued) or was never evaluated. */
   async returnGuess(deviceKey: string, ip: string): Promise<void> {
-    await Promise.all([this.perDevice.release(deviceKey), this.perIp.release(ip)]);
+    await releaseAll(this.steps(deviceKey, ip));
   }
 
   /** For a token that is not a guess: when the device or the IP is locked out, the time the lock ends. */
   async lockedUntil(deviceKey: string, ip: string): Promise<Date | undefined> {
-    const [device, byIp] = await Promise.all([this.perDevice.blocked(deviceKey), this.perIp.blocked(ip)]);
-    if (!byIp.allowed) return byIp.resetAt;
-    return device.allowed ? undefined : device.resetAt;
+    // The IP's lock first: its end is the later one to wait for when both are spent.
+    return (await firstBlocked(this.steps(deviceKey, ip).reverse()))?.resetAt;
   }
 
   /** A probe for a device that does not exist: reserves from the IP's budget (key enumeration). */
   async unknownDevice(ip: string): Promise<Date | undefined> {
     const r = await this.perIp.reserve(ip);
     return r.allowed ? undefined : r.resetAt;
+  }
+
+  /** Always device, then IP: the order the shared store locks the two rows in. */
+  private steps(deviceKey: string, ip: string): LimiterStep[] {
+    return [
+      { limiter: this.perDevice, key: deviceKey },
+      { limiter: this.perIp, key: ip },
+    ];
   }
 
   /** The admin issued a new token: the device starts with a clean slate. */

@@ -9,7 +9,7 @@ const WINDOW_MS = 15 * 60_000;
 /**
  * Brute-force guard for the public license endpoints, on top of the per-IP per-minute route limit: every attempt
  * weighs 1 and every unknown key weighs 10 in a 15-minute per-IP budget of 5 × OUTPOST_RATE_LIMIT_PER_MIN
- * (default 300: 30 unknown keys per quarter hour). Deactivations are also limited per license (10 an hour),
+ * (default 300: 30 unknown keys per quarter hour, reserved before they are looked up). Deactivations are also limited per license (10 an hour),
  * so a leaked key cannot be used to bounce the owner's machines off their seats in a loop.
  */
 export class LicenseLimits {
@@ -25,19 +25,31 @@ export class LicenseLimits {
     });
   }
 
-  /** Throws 429 when the caller's budget is already spent (before any work is done). */
-  async checkIp(request: FastifyRequest): Promise<void> {
-    const r = await this.perIp.blocked(request.ip);
-    if (!r.allowed) throw rateLimitError(r.resetAt);
-  }
-
   /**
-   * Counts one attempt. An unknown key that pushes the caller over the budget is answered 429 instead of 404,
-   * so past the limit a guesser learns nothing more about which keys exist.
+   * Runs one activation or deactivation attempt under the caller's budget. The worst case (an unknown key,
+   * `UNKNOWN_KEY_WEIGHT`) is reserved BEFORE the key is looked up, atomically (fleet-wide on a shared runtime),
+   * so a burst of concurrent guesses on any number of instances gets at most budget / UNKNOWN_KEY_WEIGHT keys
+   * looked up; a reservation that does not fit answers 429 without any work. A key that exists gives back all
+   * but one (an ordinary attempt costs 1, as before); an attempt that failed before its answer gives back all.
+   * The price: a known key needs UNKNOWN_KEY_WEIGHT free for the moment it is in flight, so the last
+   * UNKNOWN_KEY_WEIGHT - 1 of the budget are never reached by ordinary attempts either.
    */
-  async countAttempt(request: FastifyRequest, unknownKey: boolean): Promise<void> {
-    const r = await this.perIp.hit(request.ip, unknownKey ? UNKNOWN_KEY_WEIGHT : 1);
-    if (unknownKey && !r.allowed) throw rateLimitError(r.resetAt);
+  async attempt<T>(
+    request: FastifyRequest,
+    run: () => Promise<T>,
+    unknownKey: (out: T) => boolean,
+  ): Promise<T> {
+    const r = await this.perIp.reserve(request.ip, UNKNOWN_KEY_WEIGHT);
+    if (!r.allowed) throw rateLimitError(r.resetAt);
+    let out: T;
+    try {
+      out = await run();
+    } catch (err) {
+      await this.perIp.release(request.ip, UNKNOWN_KEY_WEIGHT);
+      throw err;
+    }
+    if (!unknownKey(out)) await this.perIp.release(request.ip, UNKNOWN_KEY_WEIGHT - 1);
+    return out;
   }
 
   async checkDeactivation(licenseKey: string): Promise<void> {

@@ -43,13 +43,27 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
     async (request) => {
       const { username, password, device_id } = request.body;
       const key = username.toLowerCase();
-      const gate = await failures.blocked(key);
+      // Every attempt takes a failure from the username's budget BEFORE the password is checked, atomically
+      // (fleet-wide on a shared runtime): a burst of concurrent wrong passwords on any number of instances gets
+      // at most the budget checked, and past it even the right password is 429 (no oracle). A right password
+      // gives its failure back, so a correct login spends nothing; the price is that more than the budget of
+      // logins of ONE username in flight at the same instant are answered 429 (they cannot be told apart from
+      // guesses before the password is checked).
+      const gate = await failures.reserve(key);
       if (!gate.allowed) throw rateLimitError(gate.resetAt);
-      const user = await ctx.store.users.findByUsername(username);
-      // Unknown users cost one scrypt too, so timing does not tell which usernames exist.
-      const ok = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
+      let user: UserRecord | undefined;
+      let ok: boolean;
+      try {
+        user = await ctx.store.users.findByUsername(username);
+        // Unknown users cost one scrypt too, so timing does not tell which usernames exist.
+        ok = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
+      } catch (err) {
+        // Nothing was checked: the failure goes back.
+        await failures.release(key);
+        throw err;
+      }
+      // A wrong password keeps its reservation: that is the failure counted.
       if (!user || !ok) {
-        await failures.hit(key);
         await ctx.audit.record(request, {
           action: 'login.failed',
           target: username,

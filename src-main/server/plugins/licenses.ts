@@ -153,17 +153,20 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
     '/api/licenses/activate',
     { config: perIp, schema: { tags: TAGS, body: ActivateRequest, response: { 200: ActivateResponse } } },
     async (request) => {
-      await limits.checkIp(request);
       const b = request.body;
       const now = nowIso();
-      const out = await store.licenses.activate({
-        license_key: b.license_key,
-        email: b.user_email,
-        name: b.user_name,
-        fingerprint: b.system_fingerprint,
-        now,
-      });
-      await limits.countAttempt(request, out.kind === 'not_found');
+      const out = await limits.attempt(
+        request,
+        () =>
+          store.licenses.activate({
+            license_key: b.license_key,
+            email: b.user_email,
+            name: b.user_name,
+            fingerprint: b.system_fingerprint,
+            now,
+          }),
+        (o) => o.kind === 'not_found',
+      );
       switch (out.kind) {
         case 'not_found':
           throw new AppError('NOT_FOUND', 'License not found');
@@ -213,11 +216,15 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
     '/api/licenses/deactivate',
     { config: perIp, schema: { tags: TAGS, body: DeactivateRequest, response: { 200: DeactivateResponse } } },
     async (request) => {
-      await limits.checkIp(request);
       const b = request.body;
-      await limits.checkDeactivation(b.license_key);
-      const out = await store.licenses.deactivate(b.license_key, b.system_fingerprint, nowIso());
-      await limits.countAttempt(request, out.kind === 'not_found');
+      const out = await limits.attempt(
+        request,
+        async () => {
+          await limits.checkDeactivation(b.license_key);
+          return store.licenses.deactivate(b.license_key, b.system_fingerprint, nowIso());
+        },
+        (o) => o.kind === 'not_found',
+      );
       if (out.kind === 'not_found') throw new AppError('NOT_FOUND', 'License not found');
       if (out.kind === 'not_activated') {
         throw new AppError('NOT_FOUND', 'This machine is not activated on the license');

@@ -91,6 +91,24 @@ export interface Limiter {
   /** Gives back a reservation that turned out not to be spent (never below zero, only in the current window). */
   release(key: string, weight?: number): Promise<void>;
   reset(key: string): Promise<void>;
+  /**
+   * Set when the budget lives in a store that can answer for several budgets in one statement (the PostgreSQL
+   * runtime): the steps in `limiter-steps.ts` then cost one round trip instead of one per budget.
+   */
+  readonly group?: LimiterGroup;
+}
+
+/** One key of one budget, as a step of a multi-budget check or reservation. */
+export interface LimiterStep {
+  limiter: Limiter;
+  key: string;
+  weight?: number;
+}
+
+/** Several budgets of one store asked in one statement (see `limiter-steps.ts` for the meaning of each). */
+export interface LimiterGroup {
+  reserveInOrder(steps: readonly LimiterStep[]): Promise<LimitResult | undefined>;
+  firstBlocked(steps: readonly LimiterStep[]): Promise<LimitResult | undefined>;
 }
 
 /** The budgets the server keeps; the name keys the shared counter table, so it must never be reused. */

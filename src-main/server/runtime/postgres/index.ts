@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type pg from 'pg';
+import pg from 'pg';
 import type { ServerEvent } from '../../../../src-shared/api/realtime.js';
 import { LocalAuthBus } from '../local.js';
 import type { FanOut, Limiter, LimiterName, LocalDelivery, Runtime, RuntimeLog, Target } from '../runtime.js';
 import { PgEventLog, type EventRow } from './event-log.js';
 import { loadFleetKeys, type FleetKeyInput } from './keys.js';
-import { pgLimiter } from './limiter.js';
+import { PgLimiterGroup } from './limiter.js';
 import { PgPresence } from './presence.js';
 import { PgSingleton } from './singleton.js';
 
@@ -29,6 +29,8 @@ export interface PostgresRuntimeOptions {
   now?: () => number;
   fallbackPollMs?: number;
   housekeepingMs?: number;
+  /** Connections of the guess budgets' own pool (default 4). */
+  limiterPoolMax?: number;
 }
 
 export interface PostgresRuntime extends Runtime {
@@ -142,6 +144,17 @@ export async function createPostgresRuntime(opts: PostgresRuntimeOptions): Promi
   );
   hkTimer.unref();
 
+  // The guess budgets get a small pool of their own: a guarded route's one statement never queues behind the
+  // Store's heartbeat flushes and sync transactions, and a flood of guesses cannot take the Store's connections.
+  const limiterPool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.limiterPoolMax ?? 4,
+    application_name: 'outpost-limits',
+    idleTimeoutMillis: 30_000,
+  });
+  // A dropped idle connection is replaced on the next checkout (the failing statement answers 503).
+  limiterPool.on('error', () => undefined);
+  const limiterGroup = new PgLimiterGroup(limiterPool, now);
   const limiters = new Map<LimiterName, Limiter>();
   const singletons: PgSingleton[] = [];
   let closed = false;
@@ -155,7 +168,7 @@ export async function createPostgresRuntime(opts: PostgresRuntimeOptions): Promi
     generatedApiKey,
     limiter(name, o) {
       let l = limiters.get(name);
-      if (!l) limiters.set(name, (l = pgLimiter(pool, name, o, now)));
+      if (!l) limiters.set(name, (l = limiterGroup.limiter(name, o)));
       return l;
     },
     singleton(name, everyMs, job) {
@@ -179,6 +192,7 @@ export async function createPostgresRuntime(opts: PostgresRuntimeOptions): Promi
         .query('DELETE FROM runtime_presence WHERE instance_id = $1', [instanceId])
         .catch(() => undefined);
       await pool.query('DELETE FROM runtime_instances WHERE id = $1', [instanceId]).catch(() => undefined);
+      await limiterPool.end().catch(() => undefined);
     },
   };
 }
