@@ -72,16 +72,26 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
       ['no X-API-Key', {}],
       ['a wrong X-API-Key', { 'x-api-key': 'wrong-key' }],
     ])('refuses %s with 401 UNAUTHORIZED on every admin route', async (_name, headers) => {
-      const calls: [string, string][] = [
-        ['POST', '/api/admin/devices'],
-        ['GET', '/api/admin/devices'],
-        ['POST', '/api/admin/devices/kiosk.01/token'],
-        ['DELETE', '/api/admin/devices/kiosk.01'],
+      // Seed 004's routes answer its `ok` envelope; the inventory's (seed 002) the `success` one.
+      const calls: [string, string, 'ok' | 'success'][] = [
+        ['POST', '/api/admin/devices', 'ok'],
+        ['POST', '/api/admin/devices/kiosk.01/token', 'ok'],
+        ['DELETE', '/api/admin/devices/kiosk.01', 'ok'],
+        ['GET', '/api/admin/devices', 'success'],
+        ['GET', '/api/admin/devices/kiosk.01', 'success'],
+        ['PUT', '/api/admin/devices/kiosk.01', 'success'],
+        ['GET', '/api/admin/devices/kiosk.01/timeline', 'success'],
+        ['GET', '/api/admin/devices/kiosk.01/heartbeats', 'success'],
+        ['POST', '/api/admin/devices/move', 'success'],
+        ['GET', '/api/admin/groups', 'success'],
+        ['POST', '/api/admin/groups', 'success'],
+        ['PUT', '/api/admin/groups/1', 'success'],
+        ['DELETE', '/api/admin/groups/1', 'success'],
       ];
-      for (const [method, path] of calls) {
-        const r = await srv.api(method, path, method === 'POST' ? {} : undefined, headers);
+      for (const [method, path, envelope] of calls) {
+        const r = await srv.api(method, path, ['POST', 'PUT'].includes(method) ? {} : undefined, headers);
         expect(r.status, `${method} ${path}`).toBe(401);
-        expect(r.body).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
+        expect(r.body).toMatchObject({ [envelope]: false, code: 'UNAUTHORIZED' });
       }
     });
   });
@@ -536,6 +546,11 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
         '/api/admin/devices',
         '/api/admin/devices/{key}/token',
         '/api/admin/devices/{key}',
+        '/api/admin/devices/{key}/timeline',
+        '/api/admin/devices/{key}/heartbeats',
+        '/api/admin/devices/move',
+        '/api/admin/groups',
+        '/api/admin/groups/{id}',
         '/api/devices/{key}/register',
         '/api/devices/{key}/online',
         '/api/devices/{key}',

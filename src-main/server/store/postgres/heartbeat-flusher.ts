@@ -9,7 +9,7 @@ import type { Queryable } from './db.js';
  * flush (another instance, a slow connection) lands after a newer one, and the device-reported fields of such a
  * stale row are left as they are.
  */
-const HEARTBEATS_SQL = `
+const FLUSH_SQL = `
   INSERT INTO device_heartbeats AS h (device_key, last_seen, ip_address, ip_lan, ip_public, mac, cluster_ip, note,
     hostname)
   SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -30,15 +30,16 @@ const HEARTBEATS_SQL = `
       ELSE COALESCE(excluded.hostname, h.hostname) END`;
 
 /**
- * Heartbeats per device and hour ride in the same statement (a data-modifying CTE, so both commit or neither):
- * one more batched upsert per chunk of a flush, never a write per heartbeat. Keys arrive sorted, the same lock
- * order as the heartbeat upsert, so two instances never deadlock on it either. `date_trunc` on timestamptz
- * truncates in the session time zone: UTC hours are asked for explicitly.
+ * Heartbeats per device and hour: one more batched upsert per chunk of a flush, never a write per heartbeat,
+ * sent after the chunk's heartbeat upsert. A separate statement, not a CTE of the heartbeat upsert: in one
+ * statement the heartbeat rows' HOT share fell from over 90 % to about 30 % (measured, store-heartbeats test).
+ * A chunk counts as written once both committed; a retry rewrites its heartbeats harmlessly (GREATEST) and its
+ * counts only if they did not commit. Keys arrive sorted: the same lock order on every instance, no deadlock.
+ * `date_trunc` is asked for UTC hours explicitly (it would truncate in the session's time zone).
  */
-const FLUSH_SQL = `
-  WITH hb AS (${HEARTBEATS_SQL} RETURNING 1)
+const HOURS_SQL = `
   INSERT INTO device_heartbeat_hours AS c (device_key, hour, beats)
-  SELECT k, date_trunc('hour', t, 'UTC'), n FROM unnest($1::text[], $2::timestamptz[], $10::int[]) AS u(k, t, n)
+  SELECT k, date_trunc('hour', t, 'UTC'), n FROM unnest($1::text[], $2::timestamptz[], $3::int[]) AS u(k, t, n)
   ON CONFLICT (device_key, hour) DO UPDATE SET beats = c.beats + excluded.beats`;
 
 /**
@@ -53,7 +54,7 @@ export function flushParams(
   batch: Map<string, HeartbeatWrite>,
   keys = [...batch.keys()].sort(),
 ): unknown[][] {
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   for (const k of keys) {
     const { last_seen, info } = batch.get(k)!;
     cols[0]!.push(k);
@@ -65,7 +66,6 @@ export function flushParams(
     cols[6]!.push(info.cluster_ip ?? null);
     cols[7]!.push(info.note ?? null);
     cols[8]!.push(info.hostname ?? null);
-    cols[9]!.push(batch.get(k)!.beats ?? 1);
   }
   return cols;
 }
@@ -125,8 +125,11 @@ export class HeartbeatFlusher {
         const keys = [...batch.keys()].sort();
         for (let i = 0; i < keys.length; i += FLUSH_CHUNK) {
           const chunk = keys.slice(i, i + FLUSH_CHUNK).filter((k) => batch.has(k));
-          if (chunk.length > 0)
-            await this.db.query(FLUSH_SQL, flushParams(batch, chunk), 'outpost_heartbeat_flush');
+          if (chunk.length === 0) continue;
+          const params = flushParams(batch, chunk);
+          await this.db.query(FLUSH_SQL, params, 'outpost_heartbeat_flush');
+          const beats = chunk.map((k) => batch.get(k)!.beats ?? 1);
+          await this.db.query(HOURS_SQL, [params[0], params[1], beats], 'outpost_heartbeat_hours');
           for (const k of chunk) done.add(k);
         }
       } catch (err) {
