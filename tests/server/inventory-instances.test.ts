@@ -13,8 +13,13 @@ describe('device groups across two instances', () => {
   let a: TestServer;
   let b: RunningServer;
   const key = { 'x-api-key': TEST_API_KEY };
-  const on = (url: string, method: string, path: string, body?: unknown, headers = key) =>
-    request(url, method, path, body, headers);
+  const on = (
+    url: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = key,
+  ) => request(url, method, path, body, headers);
 
   beforeAll(async () => {
     a = await startTestServer();
