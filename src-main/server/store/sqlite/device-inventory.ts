@@ -121,14 +121,23 @@ export function sqliteDeviceInventory(db: Db, flush: () => void): InventoryDevic
       flush();
       const w = where(q, p);
       const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+      // The page's keys first, sorted with only the sort columns in the sorter (a full-row sort of 100,000 rows
+      // cost hundreds of ms), then its rows. CROSS JOIN keeps devices the outer loop, so a key-ordered page walks
+      // the primary key and stops after the page.
+      const order = `${SORT_SQL[q.sort]} ${dir}, d.device_key ${dir}`;
+      const cond = w.sql ? `${w.sql} AND cut.id = d.group_id` : 'WHERE cut.id = d.group_id';
       const rows = stmt(
-        `${select} ${w.sql} ORDER BY ${SORT_SQL[q.sort]} ${dir}, d.device_key ${dir} LIMIT @limit OFFSET @offset`,
+        `${CUT}, page AS MATERIALIZED (
+           SELECT d.device_key FROM devices d CROSS JOIN cut ${cond} ORDER BY ${order} LIMIT @limit OFFSET @offset)
+         SELECT d.*, cut.name AS group_name, ${STATE} AS state
+         FROM page CROSS JOIN devices d CROSS JOIN cut
+         WHERE d.device_key = page.device_key AND cut.id = d.group_id ORDER BY ${order}`,
       ).all({ ...w.params, limit: q.limit, offset: q.offset }) as InventoryRow[];
       const total = w.sql
         ? (
-            stmt(`${CUT} SELECT count(*) AS n FROM devices d JOIN cut ON cut.id = d.group_id ${w.sql}`).get(
-              w.params,
-            ) as { n: number }
+            stmt(`${CUT} SELECT count(*) AS n FROM devices d CROSS JOIN cut ${cond}`).get(w.params) as {
+              n: number;
+            }
           ).n
         : (stmt('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
       return { rows, total };
