@@ -2,6 +2,7 @@ import { accessMigration } from './access-migration.js';
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { identityMigration } from './identity.js';
+import { inventoryMigration } from './inventory-schema.js';
 import { licensesMigration } from './licenses.js';
 import { licensesTextLogMigration } from './licenses-mirror.js';
 import { licensesSearchMigration } from './licenses-search.js';
@@ -43,4 +44,5 @@ export const migrations: Migration[] = [
   identityMigration,
   offlineSweepMigration,
   accessMigration,
+  inventoryMigration,
 ];

@@ -8,6 +8,7 @@ import { offlineSweepMigration } from './006-offline-sweep.js';
 import { syncApplyMigration } from './007-sync-apply.js';
 import { licenseSearchMigration } from './008-license-search.js';
 import { accessMigration } from './009-access.js';
+import { inventoryMigration } from './010-inventory.js';
 import { syncPushEventsMigration } from './013-sync-push-events.js';
 import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
 
@@ -26,6 +27,7 @@ export const migrations: PgMigration[] = [
   syncApplyMigration,
   licenseSearchMigration,
   accessMigration,
+  inventoryMigration,
   syncPushEventsMigration,
   ...runtimePgMigrations,
 ];
