@@ -22,6 +22,7 @@ import { adminClientsPlugin } from './plugins/admin-clients.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
 import { authPlugin } from './plugins/auth.js';
 import { devicesPlugin } from './plugins/devices.js';
+import { devicesBulkPlugin } from './plugins/devices-bulk.js';
 import { healthPlugin } from './plugins/health.js';
 import { notifyPlugin } from './plugins/notify.js';
 import { syncPlugin } from './plugins/sync.js';
@@ -121,6 +122,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(healthPlugin, { ctx });
   await app.register(telemetryPlugin, { ctx });
   await app.register(devicesPlugin, { ctx });
+  await app.register(devicesBulkPlugin, { ctx });
   // Seed 001/003 family: auth, clients, sync, notify and /ws share one JWT service and one realtime hub.
   const jwt = new JwtService(
     runtime.keys.jwtSecret,

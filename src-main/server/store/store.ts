@@ -5,6 +5,7 @@
  */
 import type { ClientsRepo } from './clients-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
+import type { DevicesBulkRepo } from './devices-bulk-repo.js';
 import type { LicensesRepo } from './licenses-repo.js';
 import type { NotificationsRepo } from './notifications-repo.js';
 import type { PluginsRepo } from './plugins-repo.js';
@@ -26,6 +27,8 @@ export interface Store {
   readonly licenses: LicensesRepo;
   readonly systems: SystemsRepo;
   readonly devices: DevicesRepo;
+  /** Bulk enrollment batches (devices-bulk-repo.ts). */
+  readonly bulk: DevicesBulkRepo;
   readonly clients: ClientsRepo;
   readonly sync: SyncRepo;
   readonly notifications: NotificationsRepo;

@@ -1,5 +1,6 @@
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
+import { devicesBulkMigration } from './devices-bulk.js';
 import { identityMigration } from './identity.js';
 import { licensesMigration } from './licenses.js';
 import { licensesTextLogMigration } from './licenses-mirror.js';
@@ -41,4 +42,5 @@ export const migrations: Migration[] = [
   licensesTextLogMigration,
   identityMigration,
   offlineSweepMigration,
+  devicesBulkMigration,
 ];
