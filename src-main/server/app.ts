@@ -16,6 +16,7 @@ import { noRealtime, type ServerContext } from './context.js';
 import { capConnectionsPerIp, httpServerOptions } from './connection-limits.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js';
 import { installJsonParser } from './json-depth.js';
+import { fleetSource } from './devices/fleet-stats.js';
 import { startOfflineSweep } from './devices/offline-sweep.js';
 import { ServerMetrics } from './metrics.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
@@ -89,6 +90,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     realtime: noRealtime,
     startedAt: new Date(),
   };
+  ctx.metrics.observeFleet(fleetSource(store, config.heartbeatIntervalSec));
   capConnectionsPerIp(app.server, config.http.maxConnectionsPerIp, () =>
     ctx.metrics.connectionsRefused.inc(),
   );

@@ -87,6 +87,8 @@ export interface DevicesRepo {
   recordHeartbeat(deviceKey: string, hb: HeartbeatWrite): void;
   /** Persists buffered heartbeats now. */
   flush(): Promise<void>;
+  /** This instance's write-behind buffer, read-only, for /metrics. */
+  heartbeatBacklog(): HeartbeatBacklog;
   /**
    * Registered devices whose last heartbeat is older than `cutoff` (ISO) and whose silence has not been raised
    * yet, marked raised in the same statement and returned (at most `limit`, by key). "Raised" is kept per
@@ -95,6 +97,13 @@ export interface DevicesRepo {
    * This process's buffered heartbeats are written first, so a device that just beat here is not returned.
    */
   claimOffline(cutoff: string, limit: number): Promise<OfflineDevice[]>;
+}
+
+export interface HeartbeatBacklog {
+  /** Acknowledged heartbeats not yet written (one per device: newer ones overwrite older). */
+  queued: number;
+  /** Write attempts that failed since start; their entries were kept and retried. */
+  failed_writes: number;
 }
 
 export interface OfflineDevice {

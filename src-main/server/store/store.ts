@@ -6,6 +6,7 @@
 import type { ClientsRepo } from './clients-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
 import type { DevicesBulkRepo } from './devices-bulk-repo.js';
+import type { DevicesFleetRepo } from './devices-fleet-repo.js';
 import type { LicensesRepo } from './licenses-repo.js';
 import type { NotificationsRepo } from './notifications-repo.js';
 import type { PluginsRepo } from './plugins-repo.js';
@@ -29,6 +30,8 @@ export interface Store {
   readonly devices: DevicesRepo;
   /** Bulk enrollment batches (devices-bulk-repo.ts). */
   readonly bulk: DevicesBulkRepo;
+  /** Fleet-wide device figures for /metrics (devices-fleet-repo.ts). */
+  readonly fleet: DevicesFleetRepo;
   readonly clients: ClientsRepo;
   readonly sync: SyncRepo;
   readonly notifications: NotificationsRepo;

@@ -66,6 +66,12 @@ export class HeartbeatFlusher {
   private readonly timer: NodeJS.Timeout;
   /** Last write failure, kept for diagnosis; the entries are retried on the next tick. */
   lastError: unknown;
+  private failed = 0;
+
+  /** Flushes that failed since start (each gave its entries back for the next tick), for /metrics. */
+  get failures(): number {
+    return this.failed;
+  }
 
   constructor(
     private readonly db: Queryable,
@@ -112,6 +118,7 @@ export class HeartbeatFlusher {
         }
       } catch (err) {
         this.lastError = err;
+        this.failed++;
         // The whole batch goes back: rewriting chunks that did commit is harmless (GREATEST, newest wins).
         this.pending.restore(batch);
         throw err;

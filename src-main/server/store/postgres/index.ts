@@ -4,6 +4,7 @@ import { openPool, type PgDb, type PgMigration } from './db.js';
 import { describeUrl } from './describe-url.js';
 import { HEARTBEAT_FLUSH_MS, pgDevices } from './devices.js';
 import { pgDevicesBulk } from './devices-bulk.js';
+import { pgDevicesFleet } from './devices-fleet.js';
 import { pgLicenses } from './licenses.js';
 import { migrate, SchemaTooNewError } from './migrate.js';
 import { migrations as allMigrations } from './migrations/index.js';
@@ -56,6 +57,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     systems: pgSystems(db),
     devices,
     bulk: pgDevicesBulk(db),
+    fleet: pgDevicesFleet(db),
     clients: pgClients(db),
     sync: pgSync(db),
     notifications: pgNotifications(db),

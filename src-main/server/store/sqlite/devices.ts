@@ -186,6 +186,9 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
     async flush() {
       behind.flushSync();
     },
+    heartbeatBacklog() {
+      return { queued: behind.size, failed_writes: behind.failures };
+    },
     async claimOffline(cutoff, limit) {
       behind.flushSync();
       const claimed: OfflineDevice[] = [];

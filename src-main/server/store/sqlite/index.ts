@@ -5,6 +5,7 @@ import { migrate, openDatabase } from './db.js';
 import { sqliteStationBindings } from './identity.js';
 import { sqliteDevices } from './devices.js';
 import { sqliteDevicesBulk } from './devices-bulk.js';
+import { sqliteDevicesFleet } from './devices-fleet.js';
 import { sqliteLicenses } from './licenses.js';
 import { migrations } from './migrations.js';
 import { sqliteNotifications } from './notifications.js';
@@ -28,6 +29,7 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     systems: sqliteSystems(db),
     devices,
     bulk: sqliteDevicesBulk(db),
+    fleet: sqliteDevicesFleet(db),
     clients: sqliteClients(db),
     sync: sqliteSync(db),
     notifications: sqliteNotifications(db),
