@@ -184,6 +184,36 @@ describe('bulk enrollment', () => {
     expect(Number(n[0]!.n)).toBe(10_000);
   });
 
+  it('records both actions in the audit trail, never a token', async () => {
+    const entries: Array<{ action: string; target: string | null; details?: Record<string, unknown> }> = [];
+    const audit = srv.ctx.audit;
+    srv.ctx.audit = {
+      async record(request, entry) {
+        entries.push(entry);
+        await audit.record(request, entry);
+      },
+    };
+    try {
+      const r = await bulk({ keys: ['aud-1', 'aud-2'], token_ttl_sec: 120 });
+      const batch = r.body.data.batch_id as string;
+      await revokeBatch(batch);
+      expect(entries.map((e) => [e.action, e.target])).toEqual([
+        ['device.bulk_enroll', batch],
+        ['device.bulk_revoke_tokens', batch],
+      ]);
+      expect(entries[0]!.details).toMatchObject({ devices: 2, generated: false, token_ttl_sec: 120 });
+      expect(entries[1]!.details).toMatchObject({ devices: 2, revoked: 2, registered: 0 });
+      const logged = JSON.stringify(entries);
+      expect(logged).not.toMatch(/token_code|token_hash/);
+      // Only a token with a letter is a telling search: six digits may occur in a timestamp by chance.
+      for (const d of r.body.data.devices as Array<{ token_code: string }>) {
+        if (/[A-F]/.test(d.token_code)) expect(logged).not.toContain(d.token_code);
+      }
+    } finally {
+      srv.ctx.audit = audit;
+    }
+  });
+
   it('needs operator credentials and says so in OpenAPI', async () => {
     const r = await srv.api('POST', '/api/admin/devices/bulk', { count: 1 });
     expect(r.status).toBe(401);
