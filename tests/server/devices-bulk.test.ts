@@ -174,6 +174,25 @@ describe('bulk enrollment', () => {
     expect(unknown.body).toMatchObject({ success: false, code: 'BATCH_NOT_FOUND' });
   });
 
+  it('puts the devices in the group asked for; an unknown group is a 404 and creates nothing', async () => {
+    const g = await srv.api(
+      'POST',
+      '/api/admin/groups',
+      { name: 'bulk-lobby', heartbeat_interval_sec: 30, silence_threshold_sec: 90 },
+      admin(srv),
+    );
+    expect(g.status, g.text).toBe(200);
+    const id = g.body.data.id as number;
+    const r = await bulk({ keys: ['grp-1', 'grp-2'], group: id });
+    expect(r.status, r.text).toBe(200);
+    const rows = await serverSql(srv, "SELECT group_id FROM devices WHERE device_key IN ('grp-1', 'grp-2')");
+    expect(rows.map((x) => Number(x.group_id))).toEqual([id, id]);
+    const missing = await bulk({ keys: ['grp-3'], group: 999_999 });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ success: false, code: 'GROUP_NOT_FOUND' });
+    expect(await countKeys(['grp-3'])).toBe(0);
+  });
+
   it('accepts a full batch of 10,000 generated devices in one request', async () => {
     const r = await bulk({ count: 10_000, prefix: 'fleet-' }, { accept: 'text/csv' });
     expect(r.status, r.text.slice(0, 200)).toBe(200);

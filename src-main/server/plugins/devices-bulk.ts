@@ -63,6 +63,9 @@ export const devicesBulkPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = asy
       const token_expires_at = new Date(now.getTime() + ttlSec * 1000).toISOString();
       const batch_id = randomUUID();
       const prefix = body.prefix ?? DEFAULT_BULK_PREFIX;
+      if (body.group !== undefined && !(await ctx.store.groups.get(body.group))) {
+        throw new AppError('GROUP_NOT_FOUND');
+      }
       if (body.keys) {
         const repeated = repeatedKeys(body.keys);
         if (repeated.length > 0) throw keysTaken(repeated);

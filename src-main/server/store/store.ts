@@ -4,9 +4,11 @@
  * synchronously underneath. Each route family owns one repository interface, in its own file.
  */
 import type { ClientsRepo } from './clients-repo.js';
+import type { DeviceEventsRepo } from './device-events-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
 import type { DevicesBulkRepo } from './devices-bulk-repo.js';
 import type { DevicesFleetRepo } from './devices-fleet-repo.js';
+import type { GroupsRepo } from './groups-repo.js';
 import type { LicensesRepo } from './licenses-repo.js';
 import type { NotificationsRepo } from './notifications-repo.js';
 import type { PluginsRepo } from './plugins-repo.js';
@@ -32,6 +34,8 @@ export interface Store {
   readonly bulk: DevicesBulkRepo;
   /** Fleet-wide device figures for /metrics (devices-fleet-repo.ts). */
   readonly fleet: DevicesFleetRepo;
+  readonly groups: GroupsRepo;
+  readonly deviceEvents: DeviceEventsRepo;
   readonly clients: ClientsRepo;
   readonly sync: SyncRepo;
   readonly notifications: NotificationsRepo;

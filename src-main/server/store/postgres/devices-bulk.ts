@@ -36,12 +36,14 @@ export function pgDevicesBulk(db: PgDb): DevicesBulkRepo {
             // and reported, and the transaction is then rolled back as a whole.
             const created = await q.query<{ device_key: string }>(
               `WITH d AS (
-                 INSERT INTO devices (device_key, status, token_hash, token_expires_at, created_at, updated_at)
-                 SELECT k, 'pending', h, $3, $4, $4 FROM unnest($1::text[], $2::text[]) AS t(k, h)
+                 INSERT INTO devices (device_key, status, token_hash, token_expires_at, created_at, updated_at,
+                   group_id)
+                 SELECT k, 'pending', h, $3, $4, $4, COALESCE($5::int, 1)
+                 FROM unnest($1::text[], $2::text[]) AS t(k, h)
                  ON CONFLICT (device_key) DO NOTHING RETURNING device_key),
                hb AS (INSERT INTO device_heartbeats (device_key) SELECT device_key FROM d)
                SELECT device_key FROM d`,
-              [keys, chunk.map((d) => d.token_hash), b.token_expires_at, b.created_at],
+              [keys, chunk.map((d) => d.token_hash), b.token_expires_at, b.created_at, b.group_id],
             );
             if (created.length < chunk.length) {
               const made = new Set(created.map((r) => r.device_key));

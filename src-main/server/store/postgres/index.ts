@@ -5,6 +5,7 @@ import { describeUrl } from './describe-url.js';
 import { HEARTBEAT_FLUSH_MS, pgDevices } from './devices.js';
 import { pgDevicesBulk } from './devices-bulk.js';
 import { pgDevicesFleet } from './devices-fleet.js';
+import { pgDeviceEvents, pgGroups } from './groups.js';
 import { pgLicenses } from './licenses.js';
 import { migrate, SchemaTooNewError } from './migrate.js';
 import { migrations as allMigrations } from './migrations/index.js';
@@ -58,6 +59,8 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     devices,
     bulk: pgDevicesBulk(db),
     fleet: pgDevicesFleet(db),
+    groups: pgGroups(db),
+    deviceEvents: pgDeviceEvents(db),
     clients: pgClients(db),
     sync: pgSync(db),
     notifications: pgNotifications(db),

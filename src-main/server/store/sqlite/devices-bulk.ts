@@ -46,8 +46,8 @@ export function sqliteDevicesBulk(db: Db): DevicesBulkRepo {
   );
   // ON CONFLICT DO NOTHING, then the change count: a taken key is reported, and the whole batch rolled back.
   const insertDevice = db.prepare(
-    `INSERT INTO devices (device_key, note, status, token_hash, token_expires_at, created_at, updated_at)
-     VALUES (?, NULL, 'pending', ?, ?, ?, ?) ON CONFLICT (device_key) DO NOTHING`,
+    `INSERT INTO devices (device_key, note, status, token_hash, token_expires_at, created_at, updated_at, group_id)
+     VALUES (?, NULL, 'pending', ?, ?, ?, ?, COALESCE(?, 1)) ON CONFLICT (device_key) DO NOTHING`,
   );
   const insertBatch = db.prepare(
     `INSERT INTO device_batches (batch_id, created_at, created_by, token_expires_at, group_id, device_count)
@@ -59,7 +59,15 @@ export function sqliteDevicesBulk(db: Db): DevicesBulkRepo {
   const create = db.transaction((b: NewBatch) => {
     const taken: string[] = [];
     for (const d of b.devices) {
-      const r = insertDevice.run(d.device_key, d.token_hash, b.token_expires_at, b.created_at, b.created_at);
+      // No group: the default group (id 1, the column's default).
+      const r = insertDevice.run(
+        d.device_key,
+        d.token_hash,
+        b.token_expires_at,
+        b.created_at,
+        b.created_at,
+        b.group_id,
+      );
       if (r.changes === 0) taken.push(d.device_key);
     }
     if (taken.length > 0) throw new Taken(taken);

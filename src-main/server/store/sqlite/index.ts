@@ -6,6 +6,7 @@ import { sqliteStationBindings } from './identity.js';
 import { sqliteDevices } from './devices.js';
 import { sqliteDevicesBulk } from './devices-bulk.js';
 import { sqliteDevicesFleet } from './devices-fleet.js';
+import { sqliteDeviceEvents, sqliteGroups } from './groups.js';
 import { sqliteLicenses } from './licenses.js';
 import { migrations } from './migrations.js';
 import { sqliteNotifications } from './notifications.js';
@@ -30,6 +31,8 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     devices,
     bulk: sqliteDevicesBulk(db),
     fleet: sqliteDevicesFleet(db),
+    groups: sqliteGroups(db),
+    deviceEvents: sqliteDeviceEvents(db),
     clients: sqliteClients(db),
     sync: sqliteSync(db),
     notifications: sqliteNotifications(db),
