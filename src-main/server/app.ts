@@ -17,6 +17,7 @@ import { noRealtime, type RouteEntry, type ServerContext } from './context.js';
 import { capConnectionsPerIp, httpServerOptions } from './connection-limits.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js';
 import { installJsonParser } from './json-depth.js';
+import { fleetSource } from './devices/fleet-stats.js';
 import { startOfflineSweep } from './devices/offline-sweep.js';
 import { ServerMetrics } from './metrics.js';
 import { NamedKeys } from './auth/named-keys.js';
@@ -26,6 +27,7 @@ import { adminUsersPlugin } from './plugins/admin-users.js';
 import { auditPlugin } from './plugins/audit.js';
 import { authPlugin } from './plugins/auth.js';
 import { devicesPlugin } from './plugins/devices.js';
+import { devicesBulkPlugin } from './plugins/devices-bulk.js';
 import { healthPlugin } from './plugins/health.js';
 import { notifyPlugin } from './plugins/notify.js';
 import { syncPlugin } from './plugins/sync.js';
@@ -109,6 +111,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     realtime: noRealtime,
     startedAt: new Date(),
   };
+  ctx.metrics.observeFleet(fleetSource(store, config.heartbeatIntervalSec));
   capConnectionsPerIp(app.server, config.http.maxConnectionsPerIp, () =>
     ctx.metrics.connectionsRefused.inc(),
   );
@@ -142,6 +145,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(healthPlugin, { ctx });
   await app.register(telemetryPlugin, { ctx });
   await app.register(devicesPlugin, { ctx });
+  await app.register(devicesBulkPlugin, { ctx });
   const sessions = new RealtimeSessions(ctx, jwt, app.log);
   // Devices silent for 3 intervals are announced once for the fleet, by whichever instance holds the sweep.
   const offline = startOfflineSweep({

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FleetSource } from './devices/fleet-stats.js';
 
 /**
  * Prometheus metrics for one server instance (its own Registry, so several servers in one test process do not
@@ -65,6 +66,72 @@ export class ServerMetrics {
     labelNames: ['instance', 'runtime', 'store'] as const,
     registers: [this.registry],
   });
+
+  // ---- fleet gauges: set at scrape time from observeFleet's source ----
+
+  private fleetSource: FleetSource | undefined;
+
+  /**
+   * Fleet-wide (every instance reports the same figures, from the shared store, at most TTL old: aggregate with
+   * `max by (group)`, not `sum`). Registered devices only; never-registered and revoked ones are in neither.
+   */
+  readonly devicesOnline: Gauge<'group'> = new Gauge({
+    name: 'outpost_devices_online',
+    help: 'Registered devices seen within 3 heartbeat intervals, per group (fleet-wide, cached per scrape interval)',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+    collect: () => this.collectFleet(this.devicesOnline, 'online'),
+  });
+  readonly devicesOffline: Gauge<'group'> = new Gauge({
+    name: 'outpost_devices_offline',
+    help: 'Registered devices silent for over 3 heartbeat intervals, per group (fleet-wide, cached per scrape interval)',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+    collect: () => this.collectFleet(this.devicesOffline, 'offline'),
+  });
+  /** This instance's heartbeat write-behind (figures per instance). */
+  readonly heartbeatWriteFailures: Counter = new Counter({
+    name: 'outpost_heartbeat_write_failures_total',
+    help: 'Heartbeat write-behind flushes that failed on this instance (their heartbeats were kept and retried)',
+    registers: [this.registry],
+    collect: () => {
+      const b = this.fleetSource?.backlog();
+      if (!b) return;
+      this.heartbeatWriteFailures.reset();
+      this.heartbeatWriteFailures.inc(b.failed_writes);
+    },
+  });
+  readonly heartbeatQueueDepth: Gauge = new Gauge({
+    name: 'outpost_heartbeat_write_queue_depth',
+    help: 'Acknowledged heartbeats on this instance not yet written to the store (one per device)',
+    registers: [this.registry],
+    collect: () => {
+      const b = this.fleetSource?.backlog();
+      if (b) this.heartbeatQueueDepth.set(b.queued);
+    },
+  });
+
+  /** Where the fleet gauges read from (app.ts wires it once the store exists). */
+  observeFleet(source: FleetSource): void {
+    this.fleetSource = source;
+  }
+
+  /**
+   * Both device gauges ask; the source's cache makes it one count. A failed count leaves the last figures (the
+   * scrape still answers; `outpost_database_up` says why they are stale).
+   */
+  private async collectFleet(gauge: Gauge<'group'>, state: 'online' | 'offline'): Promise<void> {
+    if (!this.fleetSource) return;
+    let counts;
+    try {
+      counts = await this.fleetSource.fleet();
+    } catch {
+      return;
+    }
+    // Reset first: a group that is gone (deleted, emptied) must not keep its last figure.
+    gauge.reset();
+    for (const c of counts) gauge.set({ group: c.group }, c[state]);
+  }
 
   constructor(instance?: { id: string; runtime: string; store: string }) {
     collectDefaultMetrics({ register: this.registry });

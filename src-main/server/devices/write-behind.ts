@@ -28,6 +28,12 @@ export class WriteBehind {
   private readonly sliceSize: number;
   /** Last write failure, kept for diagnosis; the entries are retried on the next tick. */
   lastError: unknown;
+  private failed = 0;
+
+  /** Writes that failed since start (each kept its entries for the next tick), for /metrics. */
+  get failures(): number {
+    return this.failed;
+  }
 
   constructor(private readonly opts: WriteBehindOptions) {
     this.sliceSize = opts.sliceSize ?? 1000;
@@ -100,6 +106,7 @@ export class WriteBehind {
       if (live.length > 0) this.opts.writeSlice(live);
     } catch (err) {
       this.lastError = err;
+      this.failed++;
       const rest = new Map(this.queue.slice(this.pos).filter(([k, hb]) => batch.get(k) === hb));
       this.inflight = undefined;
       this.queue = [];

@@ -97,6 +97,8 @@ export interface DevicesRepo extends InventoryDevicesRepo {
   recordHeartbeat(deviceKey: string, hb: HeartbeatWrite): void;
   /** Persists buffered heartbeats now. */
   flush(): Promise<void>;
+  /** This instance's write-behind buffer, read-only, for /metrics. */
+  heartbeatBacklog(): HeartbeatBacklog;
   /**
    * Registered devices silent under `p` (each by its own group's threshold) and whose silence has not been raised
    * yet, marked raised in the same statement and returned (at most `limit`, by key). "Raised" is kept per
@@ -110,6 +112,13 @@ export interface DevicesRepo extends InventoryDevicesRepo {
 /** Silent means: last heartbeat older than the device's group threshold plus `marginMs`, at `now` (ms). */
 export interface SilencePolicy extends PresencePolicy {
   marginMs: number;
+}
+
+export interface HeartbeatBacklog {
+  /** Acknowledged heartbeats not yet written (one per device: newer ones overwrite older). */
+  queued: number;
+  /** Write attempts that failed since start; their entries were kept and retried. */
+  failed_writes: number;
 }
 
 export interface OfflineDevice {

@@ -8,6 +8,8 @@ import type { AuditRepo } from './audit-repo.js';
 import type { ClientsRepo } from './clients-repo.js';
 import type { DeviceEventsRepo } from './device-events-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
+import type { DevicesBulkRepo } from './devices-bulk-repo.js';
+import type { DevicesFleetRepo } from './devices-fleet-repo.js';
 import type { GroupsRepo } from './groups-repo.js';
 import type { LicensesRepo } from './licenses-repo.js';
 import type { NotificationsRepo } from './notifications-repo.js';
@@ -30,6 +32,10 @@ export interface Store {
   readonly licenses: LicensesRepo;
   readonly systems: SystemsRepo;
   readonly devices: DevicesRepo;
+  /** Bulk enrollment batches (devices-bulk-repo.ts). */
+  readonly bulk: DevicesBulkRepo;
+  /** Fleet-wide device figures for /metrics (devices-fleet-repo.ts). */
+  readonly fleet: DevicesFleetRepo;
   readonly groups: GroupsRepo;
   readonly deviceEvents: DeviceEventsRepo;
   readonly clients: ClientsRepo;

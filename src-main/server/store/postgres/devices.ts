@@ -137,6 +137,9 @@ export function pgDevices(db: Queryable, flushMs = HEARTBEAT_FLUSH_MS): PgDevice
     async flush() {
       await flusher.flush();
     },
+    heartbeatBacklog() {
+      return { queued: flusher.size, failed_writes: flusher.failures };
+    },
     async claimOffline(policy, limit) {
       await flusher.flush();
       // READ COMMITTED is enough: a sweeper that waits on a row another one is marking re-checks the WHERE on

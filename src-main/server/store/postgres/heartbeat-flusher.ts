@@ -83,6 +83,12 @@ export class HeartbeatFlusher {
   private readonly timer: NodeJS.Timeout;
   /** Last write failure, kept for diagnosis; the entries are retried on the next tick. */
   lastError: unknown;
+  private failed = 0;
+
+  /** Flushes that failed since start (each gave its entries back for the next tick), for /metrics. */
+  get failures(): number {
+    return this.failed;
+  }
 
   constructor(
     private readonly db: Queryable,
@@ -134,6 +140,7 @@ export class HeartbeatFlusher {
         }
       } catch (err) {
         this.lastError = err;
+        this.failed++;
         // What did not commit goes back; committed chunks must not, or their hourly counts would be added twice.
         for (const k of done) batch.delete(k);
         this.pending.restore(batch);

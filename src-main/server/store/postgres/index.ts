@@ -5,6 +5,8 @@ import { pgClients } from './clients.js';
 import { openPool, type PgDb, type PgMigration } from './db.js';
 import { describeUrl } from './describe-url.js';
 import { HEARTBEAT_FLUSH_MS, pgDevices } from './devices.js';
+import { pgDevicesBulk } from './devices-bulk.js';
+import { pgDevicesFleet } from './devices-fleet.js';
 import { pgDeviceEvents, pgGroups } from './groups.js';
 import { pgLicenses } from './licenses.js';
 import { migrate, SchemaTooNewError } from './migrate.js';
@@ -57,6 +59,8 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     licenses: pgLicenses(db),
     systems: pgSystems(db),
     devices,
+    bulk: pgDevicesBulk(db),
+    fleet: pgDevicesFleet(db),
     groups: pgGroups(db),
     deviceEvents: pgDeviceEvents(db),
     clients: pgClients(db),

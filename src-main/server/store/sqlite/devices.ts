@@ -207,6 +207,9 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
     async flush() {
       behind.flushSync();
     },
+    heartbeatBacklog() {
+      return { queued: behind.size, failed_writes: behind.failures };
+    },
     async claimOffline(policy, limit) {
       behind.flushSync();
       const cut = { now_sec: (policy.now - policy.marginMs) / 1000, def_sec: policy.defaultThresholdSec };

@@ -6,6 +6,8 @@ import { sqliteClients } from './clients.js';
 import { migrate, openDatabase } from './db.js';
 import { sqliteStationBindings } from './identity.js';
 import { sqliteDevices } from './devices.js';
+import { sqliteDevicesBulk } from './devices-bulk.js';
+import { sqliteDevicesFleet } from './devices-fleet.js';
 import { sqliteDeviceEvents, sqliteGroups } from './groups.js';
 import { sqliteLicenses } from './licenses.js';
 import { migrations } from './migrations.js';
@@ -29,6 +31,8 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     licenses: sqliteLicenses(db),
     systems: sqliteSystems(db),
     devices,
+    bulk: sqliteDevicesBulk(db),
+    fleet: sqliteDevicesFleet(db),
     groups: sqliteGroups(db),
     deviceEvents: sqliteDeviceEvents(db),
     clients: sqliteClients(db),
