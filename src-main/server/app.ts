@@ -7,6 +7,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { startFleetEvents } from './alerts/fleet-events.js';
 import { logOnlyAudit } from './audit/audit.js';
 import { ApiKeyVerifier } from './auth/api-key.js';
 import { JwtService } from './auth/jwt.js';
@@ -19,6 +20,7 @@ import { installJsonParser } from './json-depth.js';
 import { startOfflineSweep } from './devices/offline-sweep.js';
 import { ServerMetrics } from './metrics.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
+import { alertsPlugin } from './plugins/alerts.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
 import { authPlugin } from './plugins/auth.js';
 import { devicesPlugin } from './plugins/devices.js';
@@ -28,6 +30,7 @@ import { syncPlugin } from './plugins/sync.js';
 import { licensesPlugin } from './plugins/licenses.js';
 import { systemsPlugin } from './plugins/systems.js';
 import { telemetryPlugin } from './plugins/telemetry.js';
+import { webhooksPlugin } from './plugins/webhooks.js';
 import { rateLimitError } from './rate-limiter.js';
 import { realtimePlugin } from './realtime/plugin.js';
 import { RealtimeSessions } from './realtime/sessions.js';
@@ -77,6 +80,20 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   installJsonParser(app);
 
   const apiKeys = new ApiKeyVerifier(runtime.keys.apiKeyDigests);
+  const metrics = new ServerMetrics({ id: runtime.instanceId, runtime: runtime.kind, store: store.kind });
+  // Alert rules and webhook dispatch: each a fleet singleton; alerts reach admin sockets through the fan-out.
+  const events = startFleetEvents({
+    config,
+    store,
+    runtime,
+    metrics,
+    publish: (target, event, data) => runtime.fanout.publish(target, event, data),
+    log: app.log,
+  });
+  app.addHook('onClose', async () => {
+    events.stop();
+    await events.dispatcher.idle();
+  });
   const ctx: ServerContext = {
     config,
     store,
@@ -84,8 +101,9 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     apiKeys,
     adminGuard: apiKeys.guard,
     audit: logOnlyAudit,
-    metrics: new ServerMetrics({ id: runtime.instanceId, runtime: runtime.kind, store: store.kind }),
+    metrics,
     realtime: noRealtime,
+    events,
     startedAt: new Date(),
   };
   capConnectionsPerIp(app.server, config.http.maxConnectionsPerIp, () =>
@@ -146,6 +164,8 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(notifyPlugin, { ctx, jwt, hub: sessions.hub });
   await app.register(licensesPlugin, { ctx, hub: sessions.hub });
   await app.register(systemsPlugin, { ctx });
+  await app.register(alertsPlugin, { ctx });
+  await app.register(webhooksPlugin, { ctx });
   // Route families (registered here in later steps): telemetry, devices, auth, sync, realtime, licenses.
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

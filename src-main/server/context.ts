@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { FleetEvents } from './alerts/fleet-events.js';
 import type { ApiKeyVerifier } from './auth/api-key.js';
 import type { AuditTrail } from './audit/audit.js';
 import type { ServerConfig } from './config.js';
@@ -31,6 +32,8 @@ export interface ServerContext {
   audit: AuditTrail;
   metrics: ServerMetrics;
   realtime: RealtimeStats;
+  /** Alerts and webhook events: routes raise events here without waiting for any receiver. */
+  events: FleetEvents;
   startedAt: Date;
 }
 

@@ -66,6 +66,29 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Where `outpost_alerts_open` reads its figures at each scrape: the alert table is fleet-wide, so every
+   * instance reports the same counts, whichever one evaluates the rules. Set by the alerts service.
+   */
+  openAlertCounts: () => Promise<Record<string, number>> = async () => ({});
+  readonly alertsOpen = new Gauge({
+    name: 'outpost_alerts_open',
+    help: 'Open alerts of the fleet, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      const counts = await this.openAlertCounts().catch(() => undefined);
+      if (!counts) return;
+      for (const [type, n] of Object.entries(counts)) this.alertsOpen.set({ type }, n);
+    },
+  });
+  /** This instance's failed delivery attempts (sum over instances for the fleet's figure). */
+  readonly webhookDeliveryFailures = new Counter({
+    name: 'outpost_webhook_delivery_failures_total',
+    help: 'Failed webhook delivery attempts (error, timeout or non-2xx answer) made by this instance',
+    registers: [this.registry],
+  });
+
   constructor(instance?: { id: string; runtime: string; store: string }) {
     collectDefaultMetrics({ register: this.registry });
     // Both series exist from the start, so a dashboard sees 0 rather than no data for an unused transport.

@@ -130,8 +130,10 @@ export const devicesAdminRoutes: FastifyPluginAsync<{ ctx: ServerContext; rt: De
     },
     async (request) => {
       const { key } = request.params;
-      if (!(await repo.revoke(key, new Date().toISOString()))) throw new AppError('DEVICE_NOT_FOUND');
+      const revokedAt = new Date().toISOString();
+      if (!(await repo.revoke(key, revokedAt))) throw new AppError('DEVICE_NOT_FOUND');
       await rt.credentialsChanged(key);
+      await ctx.events.emit('device.revoked', { device_key: key, revoked_at: revokedAt });
       return { ok: true as const, message: 'Device revoked', device_key: key };
     },
   );

@@ -3,6 +3,7 @@
  * planned for scale-out slots in without touching a route; the SQLite implementation (better-sqlite3) answers
  * synchronously underneath. Each route family owns one repository interface, in its own file.
  */
+import type { AlertsRepo } from './alerts-repo.js';
 import type { ClientsRepo } from './clients-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
 import type { LicensesRepo } from './licenses-repo.js';
@@ -12,6 +13,7 @@ import type { StationBindingsRepo } from './station-bindings-repo.js';
 import type { SystemsRepo } from './systems-repo.js';
 import type { SyncRepo } from './sync-repo.js';
 import type { UsersRepo } from './users-repo.js';
+import type { WebhooksRepo } from './webhooks-repo.js';
 
 export interface StoreHealth {
   status: 'connected' | 'error';
@@ -30,6 +32,8 @@ export interface Store {
   readonly sync: SyncRepo;
   readonly notifications: NotificationsRepo;
   readonly bindings: StationBindingsRepo;
+  readonly alerts: AlertsRepo;
+  readonly webhooks: WebhooksRepo;
   /** A cheap round trip, for /health and /status. */
   ping(): Promise<StoreHealth>;
   /** Flushes anything buffered and closes the database. Safe to call twice. */

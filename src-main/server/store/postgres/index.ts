@@ -1,4 +1,6 @@
 import type { Store } from '../store.js';
+import { pgAlerts } from './alerts.js';
+import { pgWebhooks } from './webhooks.js';
 import { pgClients } from './clients.js';
 import { openPool, type PgDb, type PgMigration } from './db.js';
 import { describeUrl } from './describe-url.js';
@@ -58,6 +60,8 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     sync: pgSync(db),
     notifications: pgNotifications(db),
     bindings: pgStationBindings(db),
+    alerts: pgAlerts(db),
+    webhooks: pgWebhooks(db),
     async ping() {
       const t0 = performance.now();
       try {

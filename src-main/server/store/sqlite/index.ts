@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { Store } from '../store.js';
+import { sqliteAlerts } from './alerts.js';
+import { sqliteWebhooks } from './webhooks.js';
 import { sqliteClients } from './clients.js';
 import { migrate, openDatabase } from './db.js';
 import { sqliteStationBindings } from './identity.js';
@@ -30,6 +32,8 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     sync: sqliteSync(db),
     notifications: sqliteNotifications(db),
     bindings: sqliteStationBindings(db),
+    alerts: sqliteAlerts(db),
+    webhooks: sqliteWebhooks(db),
     async ping() {
       const t0 = performance.now();
       try {

@@ -1,3 +1,4 @@
+import { alertsMigration } from './alerts-schema.js';
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { identityMigration } from './identity.js';
@@ -41,4 +42,5 @@ export const migrations: Migration[] = [
   licensesTextLogMigration,
   identityMigration,
   offlineSweepMigration,
+  alertsMigration,
 ];

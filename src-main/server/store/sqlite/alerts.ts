@@ -1,0 +1,125 @@
+import type { AlertType } from '../../../../src-shared/api/alerts.js';
+import type { ActiveCondition, AlertRecord, AlertsRepo, EventsOf } from '../alerts-repo.js';
+import type { Db } from './db.js';
+import { sqliteEnqueue } from './webhooks.js';
+
+/**
+ * An open alert's last_seen is refreshed at most this often: a mass outage keeps 100,000 alerts open, and
+ * rewriting all of them on every pass would cost more than the pass itself.
+ */
+export const TOUCH_EVERY_MS = 60_000;
+export const touchBefore = (now: string) => new Date(Date.parse(now) - TOUCH_EVERY_MS).toISOString();
+
+/** Tables created by migration 12 (alerts-schema.ts). */
+export function sqliteAlerts(db: Db): AlertsRepo {
+  const enqueue = sqliteEnqueue(db);
+  const raise = db.prepare(`
+    INSERT INTO alerts (type, target, state, first_seen, last_seen, data)
+    SELECT @type, json_extract(value, '$.target'), 'open', @now, @now, json_extract(value, '$.data')
+    FROM json_each(@active) WHERE true
+    ON CONFLICT (type, target) WHERE state = 'open' DO NOTHING
+    RETURNING *`);
+  const touch = db.prepare(`
+    UPDATE alerts SET last_seen = @now
+    WHERE state = 'open' AND type = @type AND last_seen < @touchBefore
+      AND target IN (SELECT json_extract(value, '$.target') FROM json_each(@active))`);
+  const resolve = db.prepare(`
+    UPDATE alerts SET state = 'resolved', resolved_at = @now, last_seen = @now
+    WHERE state = 'open' AND type = @type
+      AND target NOT IN (SELECT json_extract(value, '$.target') FROM json_each(@active))
+    RETURNING *`);
+  const stale = db.prepare(`
+    UPDATE alerts SET state = 'resolved', resolved_at = @now
+    WHERE state = 'open' AND type = @type AND last_seen < @before RETURNING *`);
+  const staleTx = db.transaction((type: AlertType, before: string, now: string, events: EventsOf) => {
+    const resolved = stale.all({ type, before, now }) as AlertRecord[];
+    enqueue(events({ raised: [], resolved }), now);
+    return resolved;
+  });
+  const openOf = db.prepare("SELECT * FROM alerts WHERE state = 'open' AND type = ? ORDER BY id");
+  const counts = db.prepare("SELECT type, count(*) AS n FROM alerts WHERE state = 'open' GROUP BY type");
+  const silent = db.prepare(`
+    SELECT device_key, last_seen FROM devices
+    WHERE status = 'registered' AND last_seen IS NOT NULL AND last_seen < ?`);
+  const registered = db
+    .prepare(
+      "SELECT device_key FROM devices WHERE status = 'registered' AND device_key IN (SELECT value FROM json_each(?))",
+    )
+    .pluck();
+  const low = db.prepare('SELECT id, name, remaining FROM clients WHERE remaining <= ? ORDER BY id');
+  const expiring = db.prepare(`
+    SELECT id, expires_at FROM licenses
+    WHERE status IN ('activated','active') AND expires_at >= ? AND expires_at < ? ORDER BY expires_at`);
+
+  const reconcileTx = db.transaction(
+    (type: AlertType, active: readonly ActiveCondition[], now: string, events: EventsOf) => {
+      const p = { type, now, active: JSON.stringify(active), touchBefore: touchBefore(now) };
+      const raised = active.length ? (raise.all(p) as AlertRecord[]) : [];
+      if (active.length) touch.run(p);
+      const resolved = resolve.all(p) as AlertRecord[];
+      enqueue(events({ raised, resolved }), now);
+      return { raised, resolved };
+    },
+  );
+  const raiseTx = db.transaction((type: AlertType, c: ActiveCondition, now: string, events: EventsOf) => {
+    const p = { type, now, active: JSON.stringify([c]), touchBefore: now };
+    const raised = raise.all(p) as AlertRecord[];
+    if (raised.length === 0) touch.run(p);
+    enqueue(events({ raised, resolved: [] }), now);
+    return raised[0];
+  });
+
+  return {
+    async reconcile(type, active, now, events) {
+      return reconcileTx(type, active, now, events);
+    },
+    async raise(type, c, now, events) {
+      return raiseTx(type, c, now, events);
+    },
+    async resolveStale(type, before, now, events) {
+      return staleTx(type, before, now, events);
+    },
+    async list(q) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.state) {
+        where.push('state = ?');
+        args.push(q.state);
+      }
+      if (q.type) {
+        where.push('type = ?');
+        args.push(q.type);
+      }
+      const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const alerts = db
+        .prepare(`SELECT * FROM alerts ${w} ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?`)
+        .all(...args, q.limit, q.offset) as AlertRecord[];
+      const total = db
+        .prepare(`SELECT count(*) FROM alerts ${w}`)
+        .pluck()
+        .get(...args) as number;
+      return { alerts, total };
+    },
+    async open(type) {
+      return openOf.all(type) as AlertRecord[];
+    },
+    async openCounts() {
+      const out: Partial<Record<AlertType, number>> = {};
+      for (const r of counts.all() as { type: AlertType; n: number }[]) out[r.type] = r.n;
+      return out;
+    },
+    async silentDevices(cutoff) {
+      return silent.all(cutoff) as { device_key: string; last_seen: string }[];
+    },
+    async registeredAmong(keys) {
+      if (keys.length === 0) return new Set();
+      return new Set(registered.all(JSON.stringify(keys)) as string[]);
+    },
+    async clientsAtOrBelow(threshold) {
+      return low.all(threshold) as { id: number; name: string; remaining: number }[];
+    },
+    async licensesExpiring(from, until) {
+      return expiring.all(from, until) as { id: string; expires_at: string }[];
+    },
+  };
+}
