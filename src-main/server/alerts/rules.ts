@@ -66,29 +66,17 @@ export async function evaluateRules(rc: RuleContext, t: number): Promise<void> {
   // Silent devices; a device that comes back resolves its alert and raises device.online (a revoked or deleted
   // one resolves it silently: it did not come back).
   const threshold = rc.silenceSec();
-  const silent = await rc.alerts.silentDevices(iso(t - threshold * 1000 - FLUSH_MARGIN_MS));
-  const silentKeys = new Set(silent.map((d) => d.device_key));
-  const wasOpen = (await rc.alerts.open('device.offline'))
-    .map((a) => a.target)
-    .filter((k) => !silentKeys.has(k));
-  const back = await rc.alerts.registeredAmong(wasOpen);
   const raisedEvents = eventsForRaised(t);
-  await reconcile(
-    'device.offline',
-    silent.map((d) =>
-      cond(d.device_key, {
-        device_key: d.device_key,
-        last_seen: d.last_seen,
-        silence_threshold_sec: threshold,
-      }),
-    ),
-    (change) => [
-      ...raisedEvents(change),
-      ...change.resolved
-        .filter((a) => back.has(a.target))
-        .map((a) => webhookEvent('device.online', { alert_id: a.id, device_key: a.target }, t)),
+  const silence = await rc.alerts.reconcileSilence(
+    iso(t - threshold * 1000 - FLUSH_MARGIN_MS),
+    threshold,
+    now,
+    ({ raised, back }) => [
+      ...raisedEvents({ raised, resolved: [] }),
+      ...back.map((a) => webhookEvent('device.online', { alert_id: a.id, device_key: a.target }, t)),
     ],
   );
+  rc.changed(silence.raised, [...silence.back, ...silence.gone]);
 
   // Quotas: exhausted at zero, low at or below the threshold.
   const low = await rc.alerts.clientsAtOrBelow(s.quotaLow);

@@ -50,10 +50,18 @@ export interface AlertsRepo {
   open(type: AlertType): Promise<AlertRecord[]>;
   openCounts(): Promise<Partial<Record<AlertType, number>>>;
 
-  /** Rule inputs. Registered devices whose last heartbeat is older than `cutoff`. */
-  silentDevices(cutoff: string): Promise<{ device_key: string; last_seen: string }[]>;
-  /** Of `keys`, the registered devices (revoked or deleted ones are not "back"). */
-  registeredAmong(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * The silence rule, set-based in the store (a mass outage opens 100,000 alerts; shipping them through the
+   * application would cost seconds): opens device.offline for registered devices last seen before `cutoff`,
+   * refreshes those still silent, resolves as `back` those seen since and as `gone` those revoked or deleted,
+   * in one transaction with the webhook deliveries `events` asks for.
+   */
+  reconcileSilence(
+    cutoff: string,
+    thresholdSec: number,
+    now: string,
+    events: (change: { raised: AlertRecord[]; back: AlertRecord[] }) => NewWebhookEvent[],
+  ): Promise<{ raised: AlertRecord[]; back: AlertRecord[]; gone: AlertRecord[] }>;
   /** Clients whose remaining quota is at or below `threshold`. */
   clientsAtOrBelow(threshold: number): Promise<{ id: number; name: string; remaining: number }[]>;
   /** Licenses in use (activated/active) whose expiry falls in [from, until). */

@@ -82,20 +82,43 @@ export function pgAlerts(db: PgDb): AlertsRepo {
       for (const r of rows) out[r.type] = r.n;
       return out;
     },
-    async silentDevices(cutoff) {
-      return db.query<{ device_key: string; last_seen: string }>(
-        `SELECT h.device_key, h.last_seen FROM device_heartbeats h JOIN devices d USING (device_key)
-         WHERE d.status = 'registered' AND h.last_seen < $1`,
-        [cutoff],
-      );
-    },
-    async registeredAmong(keys) {
-      if (keys.length === 0) return new Set();
-      const rows = await db.query<{ device_key: string }>(
-        "SELECT device_key FROM devices WHERE status = 'registered' AND device_key = ANY($1::text[])",
-        [keys],
-      );
-      return new Set(rows.map((r) => r.device_key));
+    async reconcileSilence(cutoff, sec, now, events) {
+      // Correlated lookups by primary key: each statement costs the open alerts, not the fleet.
+      const silent = (
+        alive: string,
+      ) => `EXISTS (SELECT 1 FROM devices d JOIN device_heartbeats h USING (device_key)
+        WHERE d.device_key = alerts.target AND d.status = 'registered' AND ${alive})`;
+      return db.tx(async (q) => {
+        const raised = await q.query<AlertRecord>(
+          `INSERT INTO alerts (type, target, state, first_seen, last_seen, data)
+           SELECT 'device.offline', h.device_key, 'open', $2, $2,
+                  json_build_object('device_key', h.device_key, 'last_seen', h.last_seen, 'silence_threshold_sec', $3::int)::text
+           FROM device_heartbeats h JOIN devices d USING (device_key)
+           WHERE d.status = 'registered' AND h.last_seen < $1
+           ON CONFLICT (type, target) WHERE state = 'open' DO NOTHING
+           RETURNING ${COLS}`,
+          [cutoff, now, sec],
+        );
+        await q.query(
+          `UPDATE alerts SET last_seen = $2 WHERE state = 'open' AND type = 'device.offline' AND last_seen < $3
+             AND ${silent('h.last_seen < $1')}`,
+          [cutoff, now, touchBefore(now)],
+        );
+        const back = await q.query<AlertRecord>(
+          `UPDATE alerts SET state = 'resolved', resolved_at = $2, last_seen = $2
+           WHERE state = 'open' AND type = 'device.offline' AND ${silent('h.last_seen >= $1')} RETURNING ${COLS}`,
+          [cutoff, now],
+        );
+        const gone = await q.query<AlertRecord>(
+          `UPDATE alerts SET state = 'resolved', resolved_at = $1, last_seen = $1
+           WHERE state = 'open' AND type = 'device.offline'
+             AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device_key = alerts.target AND d.status = 'registered')
+           RETURNING ${COLS}`,
+          [now],
+        );
+        await pgEnqueue(q, events({ raised, back }), now);
+        return { raised, back, gone };
+      });
     },
     async clientsAtOrBelow(threshold) {
       return db.query<{ id: number; name: string; remaining: number }>(

@@ -38,14 +38,43 @@ export function sqliteAlerts(db: Db): AlertsRepo {
   });
   const openOf = db.prepare("SELECT * FROM alerts WHERE state = 'open' AND type = ? ORDER BY id");
   const counts = db.prepare("SELECT type, count(*) AS n FROM alerts WHERE state = 'open' GROUP BY type");
-  const silent = db.prepare(`
-    SELECT device_key, last_seen FROM devices
-    WHERE status = 'registered' AND last_seen IS NOT NULL AND last_seen < ?`);
-  const registered = db
-    .prepare(
-      "SELECT device_key FROM devices WHERE status = 'registered' AND device_key IN (SELECT value FROM json_each(?))",
-    )
-    .pluck();
+  // The silence rule: correlated lookups by primary key, so each statement costs the open alerts, not the fleet.
+  const silentRaise = db.prepare(`
+    INSERT INTO alerts (type, target, state, first_seen, last_seen, data)
+    SELECT 'device.offline', device_key, 'open', @now, @now,
+           json_object('device_key', device_key, 'last_seen', last_seen, 'silence_threshold_sec', @sec)
+    FROM devices WHERE status = 'registered' AND last_seen < @cutoff
+    ON CONFLICT (type, target) WHERE state = 'open' DO NOTHING
+    RETURNING *`);
+  const silentTouch = db.prepare(`
+    UPDATE alerts SET last_seen = @now
+    WHERE state = 'open' AND type = 'device.offline' AND last_seen < @touchBefore
+      AND EXISTS (SELECT 1 FROM devices d WHERE d.device_key = alerts.target AND d.status = 'registered'
+                  AND d.last_seen < @cutoff)`);
+  const silentBack = db.prepare(`
+    UPDATE alerts SET state = 'resolved', resolved_at = @now, last_seen = @now
+    WHERE state = 'open' AND type = 'device.offline'
+      AND EXISTS (SELECT 1 FROM devices d WHERE d.device_key = alerts.target AND d.status = 'registered'
+                  AND d.last_seen >= @cutoff)
+    RETURNING *`);
+  const silentGone = db.prepare(`
+    UPDATE alerts SET state = 'resolved', resolved_at = @now, last_seen = @now
+    WHERE state = 'open' AND type = 'device.offline'
+      AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device_key = alerts.target AND d.status = 'registered')
+    RETURNING *`);
+  const silenceTx = db.transaction(
+    (
+      p: { cutoff: string; sec: number; now: string; touchBefore: string },
+      events: Parameters<AlertsRepo['reconcileSilence']>[3],
+    ) => {
+      const raised = silentRaise.all(p) as AlertRecord[];
+      silentTouch.run(p);
+      const back = silentBack.all(p) as AlertRecord[];
+      const gone = silentGone.all(p) as AlertRecord[];
+      enqueue(events({ raised, back }), p.now);
+      return { raised, back, gone };
+    },
+  );
   const low = db.prepare('SELECT id, name, remaining FROM clients WHERE remaining <= ? ORDER BY id');
   const expiring = db.prepare(`
     SELECT id, expires_at FROM licenses
@@ -108,12 +137,8 @@ export function sqliteAlerts(db: Db): AlertsRepo {
       for (const r of counts.all() as { type: AlertType; n: number }[]) out[r.type] = r.n;
       return out;
     },
-    async silentDevices(cutoff) {
-      return silent.all(cutoff) as { device_key: string; last_seen: string }[];
-    },
-    async registeredAmong(keys) {
-      if (keys.length === 0) return new Set();
-      return new Set(registered.all(JSON.stringify(keys)) as string[]);
+    async reconcileSilence(cutoff, sec, now, events) {
+      return silenceTx({ cutoff, sec, now, touchBefore: touchBefore(now) }, events);
     },
     async clientsAtOrBelow(threshold) {
       return low.all(threshold) as { id: number; name: string; remaining: number }[];
