@@ -96,16 +96,16 @@ async function measure(kind: 'sqlite' | 'postgres') {
     silenceSec: () => SILENCE_SEC,
     changed: () => undefined,
   };
-  const cutoff = new Date(now - SILENCE_SEC * 1000).toISOString();
+  const policy = { now, defaultThresholdSec: SILENCE_SEC, marginMs: 1000 };
   // The offline sweep marks what it claims: claim once so the measured scans claim nothing (steady state).
-  while ((await store.devices.claimOffline(cutoff, 100_000)).length > 0);
+  while ((await store.devices.claimOffline(policy, 100_000)).length > 0);
   try {
     const first = await ms(() => evaluateRules(rc, now));
     const steady: number[] = [];
     const sweep: number[] = [];
     for (let i = 0; i < PASSES; i++) {
       steady.push(await ms(() => evaluateRules(rc, now + i)));
-      sweep.push(await ms(() => store.devices.claimOffline(cutoff, 1000)));
+      sweep.push(await ms(() => store.devices.claimOffline(policy, 1000)));
     }
     await setAllSilent();
     const outage = await ms(() => evaluateRules(rc, now + 1000));

@@ -324,6 +324,31 @@ describe('alert rules', () => {
     await sock.close();
   });
 
+  it("a device's group silence threshold wins over the server default", async () => {
+    const g = await srv.api(
+      'POST',
+      '/api/admin/groups',
+      { name: 'slow-beaters', heartbeat_interval_sec: 300, silence_threshold_sec: 600 },
+      admin(),
+    );
+    expect(g.status, g.text).toBeLessThan(300);
+    const d = await enroll();
+    const moved = await srv.api('PUT', `/api/admin/devices/${d.key}`, { group: g.body.data.id }, admin());
+    expect(moved.status, moved.text).toBe(200);
+    const openFor = async () =>
+      (await alertsOf('state=open&type=device.offline')).filter((a) => a.target === d.key);
+    // Past the default 180 s, within the group's 600 s: not silent.
+    now = Date.now() + 300_000;
+    await srv.ctx.events.evaluator.pass();
+    expect(await openFor()).toEqual([]);
+    now = Date.now() + 602_000;
+    await srv.ctx.events.evaluator.pass();
+    const open = await openFor();
+    expect(open).toHaveLength(1);
+    expect(open[0]!.data).toMatchObject({ silence_threshold_sec: 600 });
+    now = Date.now();
+  });
+
   it('quota low, exhausted and back; license expiring; each raised once and resolved', async () => {
     const c = await srv.api('POST', '/api/admin/clients', { name: 'alert-client', quota: 2 }, admin());
     expect(c.status, c.text).toBe(201);

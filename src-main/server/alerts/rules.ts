@@ -16,10 +16,7 @@ export interface RuleContext {
   alerts: AlertsRepo;
   webhooks: WebhooksRepo;
   settings: AlertSettings;
-  /**
-   * The silence threshold of a device. Today the fleet-wide setting; device groups give each group its own, and
-   * the store query then reads it per device.
-   */
+  /** The silence threshold of devices whose group sets none (each group's own threshold wins, in the store). */
   silenceSec(): number;
   /** Told about every alert this pass opened or resolved (to push it to admin sockets). */
   changed(raised: readonly AlertRecord[], resolved: readonly AlertRecord[]): void;
@@ -68,7 +65,7 @@ export async function evaluateRules(rc: RuleContext, t: number): Promise<void> {
   const threshold = rc.silenceSec();
   const raisedEvents = eventsForRaised(t);
   const silence = await rc.alerts.reconcileSilence(
-    iso(t - threshold * 1000 - FLUSH_MARGIN_MS),
+    iso(t - FLUSH_MARGIN_MS),
     threshold,
     now,
     ({ raised, back }) => [

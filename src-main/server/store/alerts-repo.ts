@@ -52,13 +52,14 @@ export interface AlertsRepo {
 
   /**
    * The silence rule, set-based in the store (a mass outage opens 100,000 alerts; shipping them through the
-   * application would cost seconds): opens device.offline for registered devices last seen before `cutoff`,
-   * refreshes those still silent, resolves as `back` those seen since and as `gone` those revoked or deleted,
+   * application would cost seconds): opens device.offline for registered devices last seen more than their
+   * group's silence threshold (or `defaultSec` when the group has none) before `asOf`, refreshes those still
+   * silent, resolves as `back` those seen since and as `gone` those revoked or deleted,
    * in one transaction with the webhook deliveries `events` asks for.
    */
   reconcileSilence(
-    cutoff: string,
-    thresholdSec: number,
+    asOf: string,
+    defaultSec: number,
     now: string,
     events: (change: { raised: AlertRecord[]; back: AlertRecord[] }) => NewWebhookEvent[],
   ): Promise<{ raised: AlertRecord[]; back: AlertRecord[]; gone: AlertRecord[] }>;

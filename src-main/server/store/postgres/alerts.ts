@@ -82,32 +82,36 @@ export function pgAlerts(db: PgDb): AlertsRepo {
       for (const r of rows) out[r.type] = r.n;
       return out;
     },
-    async reconcileSilence(cutoff, sec, now, events) {
-      // Correlated lookups by primary key: each statement costs the open alerts, not the fleet.
+    async reconcileSilence(asOf, sec, now, events) {
+      // A device's threshold is its group's, or the server's default ($3) for a group without one. Lookups are
+      // correlated by primary key, so touch/back/gone cost the open alerts, not the fleet.
+      const threshold = `coalesce((SELECT g.silence_threshold_sec FROM device_groups g WHERE g.id = d.group_id), $3::int)`;
+      const limit = `$1::timestamptz - make_interval(secs => ${threshold})`;
       const silent = (
-        alive: string,
+        cmp: '<' | '>=',
       ) => `EXISTS (SELECT 1 FROM devices d JOIN device_heartbeats h USING (device_key)
-        WHERE d.device_key = alerts.target AND d.status = 'registered' AND ${alive})`;
+        WHERE d.device_key = alerts.target AND d.status = 'registered' AND h.last_seen ${cmp} ${limit})`;
       return db.tx(async (q) => {
         const raised = await q.query<AlertRecord>(
           `INSERT INTO alerts (type, target, state, first_seen, last_seen, data)
            SELECT 'device.offline', h.device_key, 'open', $2, $2,
-                  json_build_object('device_key', h.device_key, 'last_seen', h.last_seen, 'silence_threshold_sec', $3::int)::text
+                  json_build_object('device_key', h.device_key, 'last_seen', h.last_seen,
+                                    'silence_threshold_sec', ${threshold})::text
            FROM device_heartbeats h JOIN devices d USING (device_key)
-           WHERE d.status = 'registered' AND h.last_seen < $1
+           WHERE d.status = 'registered' AND h.last_seen < ${limit}
            ON CONFLICT (type, target) WHERE state = 'open' DO NOTHING
            RETURNING ${COLS}`,
-          [cutoff, now, sec],
+          [asOf, now, sec],
         );
         await q.query(
-          `UPDATE alerts SET last_seen = $2 WHERE state = 'open' AND type = 'device.offline' AND last_seen < $3
-             AND ${silent('h.last_seen < $1')}`,
-          [cutoff, now, touchBefore(now)],
+          `UPDATE alerts SET last_seen = $2 WHERE state = 'open' AND type = 'device.offline' AND last_seen < $4
+             AND ${silent('<')}`,
+          [asOf, now, sec, touchBefore(now)],
         );
         const back = await q.query<AlertRecord>(
           `UPDATE alerts SET state = 'resolved', resolved_at = $2, last_seen = $2
-           WHERE state = 'open' AND type = 'device.offline' AND ${silent('h.last_seen >= $1')} RETURNING ${COLS}`,
-          [cutoff, now],
+           WHERE state = 'open' AND type = 'device.offline' AND ${silent('>=')} RETURNING ${COLS}`,
+          [asOf, now, sec],
         );
         const gone = await q.query<AlertRecord>(
           `UPDATE alerts SET state = 'resolved', resolved_at = $1, last_seen = $1

@@ -38,24 +38,27 @@ export function sqliteAlerts(db: Db): AlertsRepo {
   });
   const openOf = db.prepare("SELECT * FROM alerts WHERE state = 'open' AND type = ? ORDER BY id");
   const counts = db.prepare("SELECT type, count(*) AS n FROM alerts WHERE state = 'open' GROUP BY type");
-  // The silence rule: correlated lookups by primary key, so each statement costs the open alerts, not the fleet.
+  // The silence rule. A device's threshold is its group's, or the server's default (@sec) for a group without one;
+  // lookups are correlated by primary key, so touch/back/gone cost the open alerts, not the fleet.
+  const threshold = `coalesce((SELECT g.silence_threshold_sec FROM device_groups g WHERE g.id = d.group_id), @sec)`;
+  const limit = `strftime('%Y-%m-%dT%H:%M:%fZ', @asOf, '-' || ${threshold} || ' seconds')`;
   const silentRaise = db.prepare(`
     INSERT INTO alerts (type, target, state, first_seen, last_seen, data)
-    SELECT 'device.offline', device_key, 'open', @now, @now,
-           json_object('device_key', device_key, 'last_seen', last_seen, 'silence_threshold_sec', @sec)
-    FROM devices WHERE status = 'registered' AND last_seen < @cutoff
+    SELECT 'device.offline', d.device_key, 'open', @now, @now,
+           json_object('device_key', d.device_key, 'last_seen', d.last_seen, 'silence_threshold_sec', ${threshold})
+    FROM devices d WHERE d.status = 'registered' AND d.last_seen < ${limit}
     ON CONFLICT (type, target) WHERE state = 'open' DO NOTHING
     RETURNING *`);
   const silentTouch = db.prepare(`
     UPDATE alerts SET last_seen = @now
     WHERE state = 'open' AND type = 'device.offline' AND last_seen < @touchBefore
       AND EXISTS (SELECT 1 FROM devices d WHERE d.device_key = alerts.target AND d.status = 'registered'
-                  AND d.last_seen < @cutoff)`);
+                  AND d.last_seen < ${limit})`);
   const silentBack = db.prepare(`
     UPDATE alerts SET state = 'resolved', resolved_at = @now, last_seen = @now
     WHERE state = 'open' AND type = 'device.offline'
       AND EXISTS (SELECT 1 FROM devices d WHERE d.device_key = alerts.target AND d.status = 'registered'
-                  AND d.last_seen >= @cutoff)
+                  AND d.last_seen >= ${limit})
     RETURNING *`);
   const silentGone = db.prepare(`
     UPDATE alerts SET state = 'resolved', resolved_at = @now, last_seen = @now
@@ -64,7 +67,7 @@ export function sqliteAlerts(db: Db): AlertsRepo {
     RETURNING *`);
   const silenceTx = db.transaction(
     (
-      p: { cutoff: string; sec: number; now: string; touchBefore: string },
+      p: { asOf: string; sec: number; now: string; touchBefore: string },
       events: Parameters<AlertsRepo['reconcileSilence']>[3],
     ) => {
       const raised = silentRaise.all(p) as AlertRecord[];
@@ -137,8 +140,8 @@ export function sqliteAlerts(db: Db): AlertsRepo {
       for (const r of counts.all() as { type: AlertType; n: number }[]) out[r.type] = r.n;
       return out;
     },
-    async reconcileSilence(cutoff, sec, now, events) {
-      return silenceTx({ cutoff, sec, now, touchBefore: touchBefore(now) }, events);
+    async reconcileSilence(asOf, sec, now, events) {
+      return silenceTx({ asOf, sec, now, touchBefore: touchBefore(now) }, events);
     },
     async clientsAtOrBelow(threshold) {
       return low.all(threshold) as { id: number; name: string; remaining: number }[];

@@ -2,6 +2,7 @@ import { alertsMigration } from './alerts-schema.js';
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { identityMigration } from './identity.js';
+import { inventoryMigration } from './inventory-schema.js';
 import { licensesMigration } from './licenses.js';
 import { licensesTextLogMigration } from './licenses-mirror.js';
 import { licensesSearchMigration } from './licenses-search.js';
@@ -42,5 +43,6 @@ export const migrations: Migration[] = [
   licensesTextLogMigration,
   identityMigration,
   offlineSweepMigration,
+  inventoryMigration,
   alertsMigration,
 ];
