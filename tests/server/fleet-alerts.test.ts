@@ -125,9 +125,9 @@ describe(`alert rules as a fleet singleton on ${TEST_STORE}`, () => {
     // Two passes overlapping (as during a takeover) raise each new silence once between them.
     for (let i = 5; i < 25; i++) await registered(a.store, `fleet-alert-${i}`, t);
     t += SILENCE_SEC * 1000 + 2000;
-    const before = a.raised.length + b.raised.length;
+    const [ba, bb] = [a.raised.length, b.raised.length];
     await Promise.all([a.pass(), b.pass(), a.pass()]);
-    const fresh = [...a.raised, ...b.raised].slice(before).map((r) => r.target);
+    const fresh = [...a.raised.slice(ba), ...b.raised.slice(bb)].map((r) => r.target);
     expect(fresh.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `fleet-alert-${i + 5}`).sort());
     const open = await a.store.alerts.list({ state: 'open', type: 'device.offline', offset: 0, limit: 100 });
     expect(open.total).toBe(25);

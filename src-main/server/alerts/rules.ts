@@ -22,12 +22,16 @@ export interface RuleContext {
   changed(raised: readonly AlertRecord[], resolved: readonly AlertRecord[]): void;
 }
 
-/** The webhook event each opened alert raises, with the alert's own data. */
-export function eventsForRaised(t: number): EventsOf {
+/**
+ * The webhook event each opened alert raises, with the alert's own data; only for types some endpoint subscribed
+ * to when given (a mass outage would otherwise build 100,000 bodies nobody receives).
+ */
+export function eventsForRaised(t: number, subscribed?: ReadonlySet<string>): EventsOf {
   return ({ raised }) =>
     raised.flatMap((a) => {
       const type = raisedEventType(a.type);
-      return type ? [webhookEvent(type, { alert_id: a.id, target: a.target, ...parse(a.data) }, t)] : [];
+      if (!type || (subscribed && !subscribed.has(type))) return [];
+      return [webhookEvent(type, { alert_id: a.id, target: a.target, ...parse(a.data) }, t)];
     });
 }
 
@@ -51,10 +55,12 @@ const cond = (target: string, data: Record<string, unknown>): ActiveCondition =>
 export async function evaluateRules(rc: RuleContext, t: number): Promise<void> {
   const now = iso(t);
   const s = rc.settings;
+  const hooks = await rc.webhooks.list();
+  const subscribed = new Set<string>(hooks.filter((w) => w.enabled).flatMap((w) => w.events));
   const reconcile = async (
     type: AlertType,
     active: ActiveCondition[],
-    events: EventsOf = eventsForRaised(t),
+    events: EventsOf = eventsForRaised(t, subscribed),
   ) => {
     const r = await rc.alerts.reconcile(type, active, now, events);
     rc.changed(r.raised, r.resolved);
@@ -63,14 +69,16 @@ export async function evaluateRules(rc: RuleContext, t: number): Promise<void> {
   // Silent devices; a device that comes back resolves its alert and raises device.online (a revoked or deleted
   // one resolves it silently: it did not come back).
   const threshold = rc.silenceSec();
-  const raisedEvents = eventsForRaised(t);
+  const raisedEvents = eventsForRaised(t, subscribed);
   const silence = await rc.alerts.reconcileSilence(
     iso(t - FLUSH_MARGIN_MS),
     threshold,
     now,
     ({ raised, back }) => [
       ...raisedEvents({ raised, resolved: [] }),
-      ...back.map((a) => webhookEvent('device.online', { alert_id: a.id, device_key: a.target }, t)),
+      ...(subscribed.has('device.online')
+        ? back.map((a) => webhookEvent('device.online', { alert_id: a.id, device_key: a.target }, t))
+        : []),
     ],
   );
   rc.changed(silence.raised, [...silence.back, ...silence.gone]);
@@ -105,7 +113,7 @@ export async function evaluateRules(rc: RuleContext, t: number): Promise<void> {
   rc.changed([], quiet);
 
   // A disabled endpoint stays an open alert until the operator deletes it.
-  const disabled = (await rc.webhooks.list()).filter((w) => !w.enabled);
+  const disabled = hooks.filter((w) => !w.enabled);
   await reconcile(
     'webhook.disabled',
     disabled.map((w) => cond(w.id, { webhook_id: w.id, url: w.url, disabled_at: w.disabled_at })),
