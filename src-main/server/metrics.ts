@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { ALERT_TYPES } from '../../src-shared/api/alerts.js';
 
 /**
  * Prometheus metrics for one server instance (its own Registry, so several servers in one test process do not
@@ -79,7 +80,8 @@ export class ServerMetrics {
     collect: async () => {
       const counts = await this.openAlertCounts().catch(() => undefined);
       if (!counts) return;
-      for (const [type, n] of Object.entries(counts)) this.alertsOpen.set({ type }, n);
+      // Every type, 0 included: a type whose last alert resolved must drop to 0, not keep its last figure.
+      for (const type of ALERT_TYPES) this.alertsOpen.set({ type }, counts[type] ?? 0);
     },
   });
   /** This instance's failed delivery attempts (sum over instances for the fleet's figure). */
