@@ -7,6 +7,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { startFleetEvents } from './alerts/fleet-events.js';
 import { persistedAudit } from './audit/audit.js';
 import { AdminGate } from './auth/admin-gate.js';
 import { ApiKeyVerifier } from './auth/api-key.js';
@@ -23,6 +24,7 @@ import { ServerMetrics } from './metrics.js';
 import { NamedKeys } from './auth/named-keys.js';
 import { adminApiKeysPlugin } from './plugins/admin-api-keys.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
+import { alertsPlugin } from './plugins/alerts.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
 import { auditPlugin } from './plugins/audit.js';
 import { authPlugin } from './plugins/auth.js';
@@ -34,6 +36,7 @@ import { syncPlugin } from './plugins/sync.js';
 import { licensesPlugin } from './plugins/licenses.js';
 import { systemsPlugin } from './plugins/systems.js';
 import { telemetryPlugin } from './plugins/telemetry.js';
+import { webhooksPlugin } from './plugins/webhooks.js';
 import { rateLimitError } from './rate-limiter.js';
 import { realtimePlugin } from './realtime/plugin.js';
 import { RealtimeSessions } from './realtime/sessions.js';
@@ -99,6 +102,20 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) routes.push({ method, url: route.url, access: route.config?.access });
   });
+  const metrics = new ServerMetrics({ id: runtime.instanceId, runtime: runtime.kind, store: store.kind });
+  // Alert rules and webhook dispatch: each a fleet singleton; alerts reach admin sockets through the fan-out.
+  const events = startFleetEvents({
+    config,
+    store,
+    runtime,
+    metrics,
+    publish: (target, event, data) => runtime.fanout.publish(target, event, data),
+    log: app.log,
+  });
+  app.addHook('onClose', async () => {
+    events.stop();
+    await events.dispatcher.idle();
+  });
   const ctx: ServerContext = {
     config,
     store,
@@ -107,8 +124,9 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
     adminGuard: new AdminGate(apiKeys, namedKeys, jwt).guard,
     routes,
     audit: persistedAudit(store.audit),
-    metrics: new ServerMetrics({ id: runtime.instanceId, runtime: runtime.kind, store: store.kind }),
+    metrics,
     realtime: noRealtime,
+    events,
     startedAt: new Date(),
   };
   ctx.metrics.observeFleet(fleetSource(store, config.heartbeatIntervalSec));
@@ -168,7 +186,8 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(systemsPlugin, { ctx });
   await app.register(adminApiKeysPlugin, { ctx, namedKeys });
   await app.register(auditPlugin, { ctx });
-  // Route families (registered here in later steps): telemetry, devices, auth, sync, realtime, licenses.
+  await app.register(alertsPlugin, { ctx });
+  await app.register(webhooksPlugin, { ctx });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -1,3 +1,9 @@
+import {
+  alertSettings,
+  webhookSettings,
+  type AlertSettings,
+  type WebhookSettings,
+} from './alerts/settings.js';
 import { join } from 'node:path';
 import { randomSecret, sha256Hex } from './auth/secret-hash.js';
 import { checkJwtSecret, MIN_JWT_SECRET, parseApiKeyDigests } from './key-files.js';
@@ -7,6 +13,10 @@ import { ensureDataDir } from '../../src-shared/data-dir.js';
 
 /** Everything the server needs to start, resolved once from CLI flags and environment. */
 export interface ServerConfig {
+  /** Alert thresholds (alerts/settings.ts). */
+  alerts: AlertSettings;
+  /** Webhook delivery policy (alerts/settings.ts). */
+  webhooks: WebhookSettings;
   host: string;
   port: number;
   dataDir: string;
@@ -250,6 +260,8 @@ export function resolveServerConfig(input: ConfigInput): {
     http: httpLimits(env, trustProxy),
     authCacheTtlMs: NUM(env.OUTPOST_AUTH_CACHE_TTL_MS, 1000, 0, 60_000),
     metricsRequireKey: env.OUTPOST_METRICS_REQUIRE_KEY === '1',
+    alerts: alertSettings(env, NUM(env.OUTPOST_HEARTBEAT_INTERVAL_SEC, 60, 1, 86_400)),
+    webhooks: webhookSettings(env),
   };
   return { config, notices };
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccessLevel } from './auth/admin-access.js';
+import type { FleetEvents } from './alerts/fleet-events.js';
 import type { ApiKeyVerifier } from './auth/api-key.js';
 import type { AuditTrail } from './audit/audit.js';
 import type { ServerConfig } from './config.js';
@@ -41,6 +42,8 @@ export interface ServerContext {
   audit: AuditTrail;
   metrics: ServerMetrics;
   realtime: RealtimeStats;
+  /** Alerts and webhook events: routes raise events here without waiting for any receiver. */
+  events: FleetEvents;
   startedAt: Date;
 }
 

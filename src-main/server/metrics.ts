@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FleetSource } from './devices/fleet-stats.js';
+import { ALERT_TYPES } from '../../src-shared/api/alerts.js';
 
 /**
  * Prometheus metrics for one server instance (its own Registry, so several servers in one test process do not
@@ -132,6 +133,30 @@ export class ServerMetrics {
     gauge.reset();
     for (const c of counts) gauge.set({ group: c.group }, c[state]);
   }
+
+  /**
+   * Where `outpost_alerts_open` reads its figures at each scrape: the alert table is fleet-wide, so every
+   * instance reports the same counts, whichever one evaluates the rules. Set by the alerts service.
+   */
+  openAlertCounts: () => Promise<Record<string, number>> = async () => ({});
+  readonly alertsOpen = new Gauge({
+    name: 'outpost_alerts_open',
+    help: 'Open alerts of the fleet, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      const counts = await this.openAlertCounts().catch(() => undefined);
+      if (!counts) return;
+      // Every type, 0 included: a type whose last alert resolved must drop to 0, not keep its last figure.
+      for (const type of ALERT_TYPES) this.alertsOpen.set({ type }, counts[type] ?? 0);
+    },
+  });
+  /** This instance's failed delivery attempts (sum over instances for the fleet's figure). */
+  readonly webhookDeliveryFailures = new Counter({
+    name: 'outpost_webhook_delivery_failures_total',
+    help: 'Failed webhook delivery attempts (error, timeout or non-2xx answer) made by this instance',
+    registers: [this.registry],
+  });
 
   constructor(instance?: { id: string; runtime: string; store: string }) {
     collectDefaultMetrics({ register: this.registry });

@@ -31,6 +31,8 @@ export const SERVER_EVENTS = [
   'user_offline',
   /** A license was changed or deleted by an administrator: `{license_id, status}` (the holder re-validates). */
   'license_updated',
+  /** An alert was raised or resolved (admin and operator sockets): the alert as `GET /api/admin/alerts` lists it. */
+  'alert',
   'error',
   /** Admin-only debug stream (seed 003): the ack of `debug_mode`, then the figures every 10 s while enabled. */
   'debug_mode',

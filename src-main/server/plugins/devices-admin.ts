@@ -223,6 +223,7 @@ export const devicesAdminRoutes: FastifyPluginAsync<{ ctx: ServerContext; rt: De
       await rt.credentialsChanged(key);
       rt.recordEvents([{ device_key: key, type: 'revoked', at }]);
       await ctx.audit.record(request, { action: 'device.revoke', target: key });
+      await ctx.events.emit('device.revoked', { device_key: key, revoked_at: at });
       return { ok: true as const, message: 'Device revoked', device_key: key };
     },
   );

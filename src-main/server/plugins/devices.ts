@@ -115,7 +115,10 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
         throw new AppError('ALREADY_REGISTERED');
       }
       const lock = guess ? await rt.guard.reserveGuess(key, ip) : await rt.guard.lockedUntil(key, ip);
-      if (lock) throw rateLimitError(lock);
+      if (lock) {
+        if (guess) await ctx.events.registrationGuess(key);
+        throw rateLimitError(lock);
+      }
 
       const secret = randomSecret(32);
       const now = new Date().toISOString();
@@ -133,6 +136,7 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
         throw err;
       }
       if (!won) {
+        if (guess) await ctx.events.registrationGuess(key);
         throw new AppError(
           'TOKEN_INVALID',
           'Invalid, expired or already used token: ask your administrator for a new one',
@@ -144,6 +148,7 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       rt.recordEvents([
         { device_key: key, type: 'registered', at: now, details: { ip: info.ip_address ?? ip } },
       ]);
+      await ctx.events.emit('device.registered', { device_key: key, registered_at: now });
       return {
         ok: true as const,
         message: 'Device registered',

@@ -5,6 +5,7 @@
  */
 import type { ApiKeysRepo } from './api-keys-repo.js';
 import type { AuditRepo } from './audit-repo.js';
+import type { AlertsRepo } from './alerts-repo.js';
 import type { ClientsRepo } from './clients-repo.js';
 import type { DeviceEventsRepo } from './device-events-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
@@ -18,6 +19,7 @@ import type { StationBindingsRepo } from './station-bindings-repo.js';
 import type { SystemsRepo } from './systems-repo.js';
 import type { SyncRepo } from './sync-repo.js';
 import type { UsersRepo } from './users-repo.js';
+import type { WebhooksRepo } from './webhooks-repo.js';
 
 export interface StoreHealth {
   status: 'connected' | 'error';
@@ -44,6 +46,8 @@ export interface Store {
   readonly bindings: StationBindingsRepo;
   readonly apiKeys: ApiKeysRepo;
   readonly audit: AuditRepo;
+  readonly alerts: AlertsRepo;
+  readonly webhooks: WebhooksRepo;
   /** A cheap round trip, for /health and /status. */
   ping(): Promise<StoreHealth>;
   /** Flushes anything buffered and closes the database. Safe to call twice. */

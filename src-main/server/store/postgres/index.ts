@@ -1,6 +1,8 @@
 import type { Store } from '../store.js';
 import { pgApiKeys } from './api-keys.js';
 import { pgAudit } from './audit.js';
+import { pgAlerts } from './alerts.js';
+import { pgWebhooks } from './webhooks.js';
 import { pgClients } from './clients.js';
 import { openPool, type PgDb, type PgMigration } from './db.js';
 import { describeUrl } from './describe-url.js';
@@ -69,6 +71,8 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     bindings: pgStationBindings(db),
     apiKeys: pgApiKeys(db),
     audit: pgAudit(db),
+    alerts: pgAlerts(db),
+    webhooks: pgWebhooks(db),
     async ping() {
       const t0 = performance.now();
       try {

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Store } from '../store.js';
 import { sqliteApiKeys } from './api-keys.js';
 import { sqliteAudit } from './audit.js';
+import { sqliteAlerts } from './alerts.js';
+import { sqliteWebhooks } from './webhooks.js';
 import { sqliteClients } from './clients.js';
 import { migrate, openDatabase } from './db.js';
 import { sqliteStationBindings } from './identity.js';
@@ -41,6 +43,8 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     bindings: sqliteStationBindings(db),
     apiKeys: sqliteApiKeys(db),
     audit: sqliteAudit(db),
+    alerts: sqliteAlerts(db),
+    webhooks: sqliteWebhooks(db),
     async ping() {
       const t0 = performance.now();
       try {

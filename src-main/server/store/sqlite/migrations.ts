@@ -1,4 +1,5 @@
 import { accessMigration } from './access-migration.js';
+import { alertsMigration } from './alerts-schema.js';
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { devicesBulkMigration } from './devices-bulk.js';
@@ -46,5 +47,6 @@ export const migrations: Migration[] = [
   offlineSweepMigration,
   accessMigration,
   inventoryMigration,
+  alertsMigration,
   devicesBulkMigration,
 ];

@@ -9,6 +9,7 @@ import { syncApplyMigration } from './007-sync-apply.js';
 import { licenseSearchMigration } from './008-license-search.js';
 import { accessMigration } from './009-access.js';
 import { inventoryMigration } from './010-inventory.js';
+import { alertsWebhooksMigration } from './011-alerts-webhooks.js';
 import { deviceBatchesMigration } from './012-device-batches.js';
 import { syncPushEventsMigration } from './013-sync-push-events.js';
 import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
@@ -29,6 +30,7 @@ export const migrations: PgMigration[] = [
   licenseSearchMigration,
   accessMigration,
   inventoryMigration,
+  alertsWebhooksMigration,
   deviceBatchesMigration,
   syncPushEventsMigration,
   ...runtimePgMigrations,
