@@ -1,7 +1,7 @@
 /**
  * The console's place lives in the URL hash (`#/admin/devices?state=online&page=2`,
  * `#/admin/device/kiosk-1`), so a reload, a bookmark or Back brings the operator to the same filtered page.
- * Typing in the search box replaces the entry (no history entry per keystroke); every other change pushes one.
+ * Every change pushes a history entry (the search box only once typing pauses, not per keystroke).
  */
 import { useEffect, useState } from 'react';
 import type { InventoryQuery } from '../../src-shared/ipc/channels.js';

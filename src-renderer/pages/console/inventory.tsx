@@ -42,14 +42,13 @@ export function InventoryPage({ query }: { query: InventoryQuery }) {
 
   // The box follows the URL (Back, a link) …
   useEffect(() => setSearch(query.search ?? ''), [query.search]);
-  // … and the URL follows the box, once typing pauses (one request per pause, not per key).
+  // … and the URL follows the box once typing pauses: one request and one Back step per pause, not per key.
   useEffect(() => {
     if (search === (query.search ?? '')) return;
     const t = setTimeout(
       () =>
         navigate(
           consoleHref('devices', { query: { ...query, search: search || undefined, page: undefined } }),
-          { replace: true },
         ),
       SEARCH_DEBOUNCE_MS,
     );

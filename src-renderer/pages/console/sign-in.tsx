@@ -45,7 +45,7 @@ export function SignInForm({ session, onDone }: { session: ConsoleSession; onDon
           and password
         </label>
         <label>
-          <input type="radio" checked={mode === 'key'} onChange={() => setMode('key')} /> API key
+          <input type="radio" checked={mode === 'key'} onChange={() => setMode('key')} /> With an API key
         </label>
       </div>
       <form className="form" onSubmit={(e) => void submit(e)} aria-label="Sign in">
