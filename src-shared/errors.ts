@@ -21,6 +21,7 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, message: 'Resource not found' },
   DEVICE_NOT_FOUND: { status: 404, message: 'Device not found: contact your administrator' },
   CLIENT_NOT_FOUND: { status: 404, message: 'Client not found' },
+  GROUP_NOT_FOUND: { status: 404, message: 'Group not found' },
   NOTIFICATION_NOT_FOUND: { status: 404, message: 'Notification not found' },
   ROUTE_NOT_FOUND: { status: 404, message: 'Route not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },

@@ -132,6 +132,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   const offline = startOfflineSweep({
     runtime,
     devices: store.devices,
+    events: store.deviceEvents,
     publish: (target, event, data) => sessions.hub.publish(target, event, data),
     heartbeatIntervalSec: config.heartbeatIntervalSec,
   });

@@ -39,10 +39,19 @@ export const DeviceInfo = z.object({
   mac: shortText(64),
   cluster_ip: shortText(64),
   note: shortText(500),
+  hostname: shortText(255),
 });
 export type DeviceInfo = z.infer<typeof DeviceInfo>;
 
-export const DEVICE_INFO_FIELDS = ['ip_address', 'ip_lan', 'ip_public', 'mac', 'cluster_ip', 'note'] as const;
+export const DEVICE_INFO_FIELDS = [
+  'ip_address',
+  'ip_lan',
+  'ip_public',
+  'mac',
+  'cluster_ip',
+  'note',
+  'hostname',
+] as const;
 
 export const DeviceStatus = z.enum(['pending', 'registered', 'revoked']);
 export type DeviceStatus = z.infer<typeof DeviceStatus>;

@@ -55,8 +55,54 @@ export const UpdateDeviceBody = z
   .refine((b) => b.note !== undefined || b.group !== undefined, 'nothing to change: give note or group');
 export type UpdateDeviceBody = z.infer<typeof UpdateDeviceBody>;
 
-export const DeviceResponse = z.object({ success: z.literal(true), data: InventoryDevice });
+/** When the device last changed state; null for a transition that has not happened (yet). */
+export const DeviceTransitions = z.object({
+  created_at: z.string(),
+  registered_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+  /** The last time the offline sweep found it silent beyond its group's threshold. */
+  went_offline_at: z.string().nullable(),
+  /** The last time it beat again after such a silence. */
+  came_online_at: z.string().nullable(),
+});
+export type DeviceTransitions = z.infer<typeof DeviceTransitions>;
+
+/** `GET` / `PUT /api/admin/devices/:key`: the listed device plus its transitions and its group's policy. */
+export const InventoryDeviceDetail = InventoryDevice.extend({
+  transitions: DeviceTransitions,
+  heartbeat_interval_sec: z.number().int(),
+  silence_threshold_sec: z.number().int(),
+});
+export type InventoryDeviceDetail = z.infer<typeof InventoryDeviceDetail>;
+
+export const DeviceResponse = z.object({ success: z.literal(true), data: InventoryDeviceDetail });
 export type DeviceResponse = z.infer<typeof DeviceResponse>;
+
+/** `GET /api/admin/devices/:key/timeline`: newest first. */
+export const TimelineQuery = z.object({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type TimelineQuery = z.infer<typeof TimelineQuery>;
+
+/** The columns of the inventory's CSV export (`Accept: text/csv` on the list), in order. */
+export const DEVICE_CSV_COLUMNS = [
+  'device_key',
+  'state',
+  'group',
+  'note',
+  'hostname',
+  'ip_address',
+  'ip_lan',
+  'ip_public',
+  'mac',
+  'cluster_ip',
+  'status',
+  'last_seen',
+  'registered_at',
+  'created_at',
+  'revoked_at',
+] as const;
 
 export const TimelineEventType = z.enum([
   'created',

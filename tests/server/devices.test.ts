@@ -92,11 +92,13 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
       const { key, secret } = await enrolled(srv, 'list-registered');
       await srv.api('POST', `/api/devices/${key}/online`, { mac: '00:1A:2B:3C:4D:5E' }, bearer(secret));
 
-      const r = await srv.api('GET', '/api/admin/devices', undefined, admin(srv));
+      const r = await srv.api('GET', '/api/admin/devices?search=list-&limit=100', undefined, admin(srv));
       expect(r.status).toBe(200);
-      expect(r.body.ok).toBe(true);
-      expect(r.body.count).toBe(r.body.devices.length);
-      const byKey = Object.fromEntries(r.body.devices.map((d: { device_key: string }) => [d.device_key, d]));
+      expect(r.body.success).toBe(true);
+      expect(r.body.data.pagination.total).toBe(r.body.data.devices.length);
+      const byKey = Object.fromEntries(
+        r.body.data.devices.map((d: { device_key: string }) => [d.device_key, d]),
+      );
       expect(byKey['list-pending']).toMatchObject({
         status: 'pending',
         online: false,
@@ -209,8 +211,8 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
       expect(r.status).toBe(401);
       expect(r.body.code).toBe('TOKEN_INVALID');
 
-      const list = await srv.api('GET', '/api/admin/devices', undefined, admin(srv));
-      const row = list.body.devices.find((x: { device_key: string }) => x.device_key === 'reg-expired');
+      const list = await srv.api('GET', '/api/admin/devices?search=reg-expired', undefined, admin(srv));
+      const row = list.body.data.devices.find((x: { device_key: string }) => x.device_key === 'reg-expired');
       expect(row.token_expires_at).toBeNull(); // an expired token is not shown as outstanding
 
       const t = await srv.api('POST', '/api/admin/devices/reg-expired/token', undefined, admin(srv));
@@ -389,8 +391,8 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
       const wrong = await srv.api('POST', `/api/devices/${key}/online`, {}, bearer('guess'));
       expect(wrong.body.code).toBe('INVALID_DEVICE_SECRET');
 
-      const list = await srv.api('GET', '/api/admin/devices', undefined, admin(srv));
-      const row = list.body.devices.find((d: { device_key: string }) => d.device_key === 'revoke-me');
+      const list = await srv.api('GET', '/api/admin/devices?search=revoke-me', undefined, admin(srv));
+      const row = list.body.data.devices.find((d: { device_key: string }) => d.device_key === 'revoke-me');
       expect(row).toMatchObject({ status: 'revoked', online: false });
       expect(row.revoked_at).toBeTruthy();
     });
@@ -440,8 +442,9 @@ describe('seed 004 devices: admin, registration, heartbeat, details', () => {
         const hb = await p.api('POST', `/api/devices/${key}/online`, {}, bearer(secret));
         expect(hb.body.next_heartbeat_sec).toBe(1);
         const online = async () => {
-          const l = await p.api('GET', '/api/admin/devices', undefined, admin(p));
-          return l.body.devices.find((d: { device_key: string }) => d.device_key === key).online as boolean;
+          const l = await p.api('GET', `/api/admin/devices?search=${key}`, undefined, admin(p));
+          return l.body.data.devices.find((d: { device_key: string }) => d.device_key === key)
+            .online as boolean;
         };
         expect(await online()).toBe(true);
         // Last heartbeat 3.5 intervals ago (set in the database instead of sleeping).

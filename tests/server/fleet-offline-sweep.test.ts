@@ -40,6 +40,9 @@ afterEach(async () => {
 });
 
 // Runs on both stores inside this file (the server-postgres project leaves the file out: vitest.config.ts).
+/** A silence policy whose cutoff is `cutoff` for the default group (no threshold, no margin). */
+const before = (cutoff: string) => ({ now: Date.parse(cutoff), marginMs: 0, defaultThresholdSec: 0 });
+
 describe.each(STORE_KINDS)('DevicesRepo.claimOffline on %s', (kind) => {
   it('returns each silent registered device once, across two instances racing, and again after a new silence', async () => {
     const fleet = await openFleet(kind);
@@ -59,27 +62,27 @@ describe.each(STORE_KINDS)('DevicesRepo.claimOffline on %s', (kind) => {
 
     const cutoff = iso(T0 + 100_000);
     const [ra, rb] = await Promise.all([
-      a.devices.claimOffline(cutoff, 7),
-      b.devices.claimOffline(cutoff, 7),
+      a.devices.claimOffline(before(cutoff), 7),
+      b.devices.claimOffline(before(cutoff), 7),
     ]);
     const rest = [
-      ...(await a.devices.claimOffline(cutoff, 1000)),
-      ...(await b.devices.claimOffline(cutoff, 1000)),
+      ...(await a.devices.claimOffline(before(cutoff), 1000)),
+      ...(await b.devices.claimOffline(before(cutoff), 1000)),
     ];
     const all = [...ra, ...rb, ...rest].map((d) => d.device_key).sort();
     // Exactly the silent registered ones, each once: not the fresh, pending or revoked device.
     expect(all).toEqual(keys);
     expect(ra.every((d) => d.last_seen === iso(T0))).toBe(true);
-    expect(await a.devices.claimOffline(cutoff, 1000)).toEqual([]);
+    expect(await a.devices.claimOffline(before(cutoff), 1000)).toEqual([]);
 
     // A heartbeat still buffered on the sweeping instance counts: written before the sweep reads.
     a.devices.recordHeartbeat('sweep-03', { last_seen: iso(T0 + 150_000), info: {} });
-    expect(await a.devices.claimOffline(iso(T0 + 140_000), 1000)).toEqual([]);
+    expect(await a.devices.claimOffline(before(iso(T0 + 140_000)), 1000)).toEqual([]);
     // Silent again after that beat: announced again, once.
-    const again = await b.devices.claimOffline(iso(T0 + 400_000), 1000);
+    const again = await b.devices.claimOffline(before(iso(T0 + 400_000)), 1000);
     expect(again.map((d) => d.device_key)).toEqual(['sweep-03', 'sweep-fresh']);
     expect(again[0]!.last_seen).toBe(iso(T0 + 150_000));
-    expect(await a.devices.claimOffline(iso(T0 + 400_000), 1000)).toEqual([]);
+    expect(await a.devices.claimOffline(before(iso(T0 + 400_000)), 1000)).toEqual([]);
   });
 });
 
@@ -106,7 +109,7 @@ describe('offline sweep on SQLite at scale', () => {
     const claimed: string[] = [];
     const batches: number[] = [];
     for (;;) {
-      const batch = await store.devices.claimOffline(cutoff, 1234);
+      const batch = await store.devices.claimOffline(before(cutoff), 1234);
       batches.push(batch.length);
       claimed.push(...batch.map((d) => d.device_key));
       if (batch.length < 1234) break;
@@ -117,12 +120,12 @@ describe('offline sweep on SQLite at scale', () => {
     // The loop ran between ranges rather than waiting for one scan of the whole table.
     expect(turns).toBeGreaterThanOrEqual(2);
     // A later sweep starts from the beginning again and finds nothing left to raise.
-    expect(await store.devices.claimOffline(cutoff, 1234)).toEqual([]);
+    expect(await store.devices.claimOffline(before(cutoff), 1234)).toEqual([]);
     // A device that beats and falls silent again in the first range is found by the next sweep.
     store.devices.recordHeartbeat(keys[5]!, { last_seen: iso(T0 + 150_000), info: {} });
-    expect((await store.devices.claimOffline(iso(T0 + 160_000), 1234)).map((d) => d.device_key)).toEqual([
-      keys[5],
-    ]);
+    expect(
+      (await store.devices.claimOffline(before(iso(T0 + 160_000)), 1234)).map((d) => d.device_key),
+    ).toEqual([keys[5]]);
   }, 120_000);
 });
 
@@ -145,6 +148,7 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('offline sweep as a fleet sin
       const sweep = startOfflineSweep({
         runtime: rt,
         devices: store.devices,
+        events: store.deviceEvents,
         publish: (t, e, d) => rt.fanout.publish(t, e, d),
         heartbeatIntervalSec: INTERVAL_SEC,
         now: clock,

@@ -1,12 +1,19 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { DeviceStatus, DevicesRepo } from '../store/devices-repo.js';
 
-interface Entry {
+export interface CachedDevice {
   /** Raw SHA-256 of the device secret; null before registration. */
   hash: Buffer | null;
   status: DeviceStatus;
   loadedAt: number;
+  /** The device's group, for the heartbeat answer's interval. */
+  groupId: number;
+  /** Last address and MAC this instance knows, so a change is noticed without reading or writing per beat. */
+  ip: string | null;
+  mac: string | null;
 }
+
+type Entry = CachedDevice;
 
 export type BearerCheck = 'ok' | 'invalid' | 'revoked';
 
@@ -54,6 +61,18 @@ export class DeviceAuthCache {
     return p;
   }
 
+  /** The entry `check` just used (authenticated callers only), or undefined. */
+  peek(deviceKey: string): CachedDevice | undefined {
+    return this.entries.get(deviceKey);
+  }
+
+  /** Drops every entry (devices changed group in bulk); each is reloaded on its device's next request. */
+  clear(): void {
+    this.entries.clear();
+    this.reloading.clear();
+    this.generation++;
+  }
+
   invalidate(deviceKey: string): void {
     this.entries.delete(deviceKey);
     // A read already in flight may predate the change: later callers must not share it.
@@ -69,6 +88,9 @@ export class DeviceAuthCache {
       hash: state.secret_hash ? Buffer.from(state.secret_hash, 'hex') : null,
       status: state.status,
       loadedAt: this.now(),
+      groupId: state.group_id,
+      ip: state.ip_address,
+      mac: state.mac,
     };
     if (gen === this.generation) {
       if (this.entries.size >= this.maxEntries && !this.entries.has(deviceKey)) {

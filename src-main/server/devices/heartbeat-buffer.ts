@@ -23,6 +23,7 @@ export class HeartbeatBuffer {
     // Later values win; a field the newer heartbeat left out keeps the older heartbeat's value.
     prev.last_seen = hb.last_seen;
     prev.info = { ...prev.info, ...definedOnly(hb.info) };
+    prev.beats = (prev.beats ?? 1) + (hb.beats ?? 1);
   }
 
   peek(deviceKey: string): HeartbeatWrite | undefined {
@@ -46,7 +47,10 @@ export class HeartbeatBuffer {
     for (const [key, hb] of batch) {
       const newer = this.pending.get(key);
       if (!newer) this.pending.set(key, hb);
-      else newer.info = { ...hb.info, ...definedOnly(newer.info) };
+      else {
+        newer.info = { ...hb.info, ...definedOnly(newer.info) };
+        newer.beats = (newer.beats ?? 1) + (hb.beats ?? 1);
+      }
     }
   }
 }

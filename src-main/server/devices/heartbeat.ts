@@ -2,7 +2,10 @@ import type { HeartbeatBody, HeartbeatResponse } from '../../../src-shared/api/d
 import { AppError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { DevicesRepo } from '../store/devices-repo.js';
-import { bearerSecret, type BearerCheck, type DeviceAuthCache } from './auth-cache.js';
+import type { NewDeviceEvent } from '../store/device-events-repo.js';
+import { DEFAULT_GROUP_ID } from '../store/groups-repo.js';
+import { bearerSecret, type BearerCheck, type CachedDevice, type DeviceAuthCache } from './auth-cache.js';
+import type { GroupPolicy } from './group-policy.js';
 import { nowIso } from './clock.js';
 
 /**
@@ -14,7 +17,9 @@ export class DeviceGate {
     private readonly cache: DeviceAuthCache,
     private readonly repo: DevicesRepo,
     private readonly metrics: ServerMetrics,
-    readonly intervalSec: number,
+    private readonly policy: GroupPolicy,
+    /** Where IP and MAC changes go (the timeline); called only on a change, never per heartbeat. */
+    private readonly changed: (events: NewDeviceEvent[]) => void = () => {},
   ) {}
 
   /** Bearer check: resolves, or throws 401 INVALID_DEVICE_SECRET / DEVICE_REVOKED. Sync when cached. */
@@ -43,16 +48,55 @@ export class DeviceGate {
           mac: body.mac,
           cluster_ip: body.cluster_ip,
           note: body.note,
+          hostname: body.hostname,
         }
       : { ip_address: ip };
     this.repo.recordHeartbeat(deviceKey, { last_seen: now, info });
     this.metrics.deviceHeartbeats.inc();
+    const entry = this.cache.peek(deviceKey);
+    if (entry) this.noticeChanges(deviceKey, entry, info.ip_address, info.mac ?? undefined, now);
     return {
       ok: true,
       message: 'Heartbeat received',
       server_time: now,
-      next_heartbeat_sec: this.intervalSec,
+      next_heartbeat_sec: this.policy.intervalOf(entry?.groupId ?? DEFAULT_GROUP_ID),
     };
+  }
+
+  /**
+   * Compares the reported address and MAC with the last ones this instance knows (loaded with the credentials,
+   * kept current here): equal, the common case, costs two string compares. A device first heard of has nothing
+   * to compare against and records nothing.
+   */
+  private noticeChanges(
+    key: string,
+    entry: CachedDevice,
+    ip: string,
+    mac: string | undefined,
+    at: string,
+  ): void {
+    let events: NewDeviceEvent[] | undefined;
+    if (ip !== entry.ip) {
+      if (entry.ip !== null)
+        (events ??= []).push({
+          device_key: key,
+          type: 'ip_changed',
+          at,
+          details: { from: entry.ip, to: ip },
+        });
+      entry.ip = ip;
+    }
+    if (mac !== undefined && mac !== entry.mac) {
+      if (entry.mac !== null)
+        (events ??= []).push({
+          device_key: key,
+          type: 'mac_changed',
+          at,
+          details: { from: entry.mac, to: mac },
+        });
+      entry.mac = mac;
+    }
+    if (events) this.changed(events);
   }
 
   /** A refused heartbeat-route call counts in the metrics; other device routes call authenticate directly. */

@@ -1,5 +1,6 @@
 import type { Runtime, Singleton, Target } from '../runtime/runtime.js';
 import type { ServerEvent } from '../../../src-shared/api/realtime.js';
+import type { DeviceEventsRepo } from '../store/device-events-repo.js';
 import type { DevicesRepo } from '../store/devices-repo.js';
 import { MISSED_INTERVALS_OFFLINE } from './presence.js';
 
@@ -11,12 +12,18 @@ import { MISSED_INTERVALS_OFFLINE } from './presence.js';
 const FLUSH_MARGIN_MS = 1000;
 /** Devices marked per statement: a mass outage is raised in bounded batches, not one huge transaction. */
 const BATCH = 1000;
+/** Heartbeats per hour are shown for 7 days; a day more is kept so the oldest bucket is always whole. */
+const HOURS_KEPT_MS = 8 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 
 export interface OfflineSweepOptions {
   runtime: Runtime;
   devices: DevicesRepo;
+  /** Where the timeline's `offline` / `online` entries go. */
+  events: DeviceEventsRepo;
   /** Where `device_offline` goes (the realtime hub: this instance's sockets and the fleet's). */
   publish(target: Target, event: ServerEvent, data: unknown): void;
+  /** The server's configured interval: the default group's policy until an operator sets one. */
   heartbeatIntervalSec: number;
   now?: () => number;
   /** How often the leader sweeps; default half a heartbeat interval (1 s at least). */
@@ -26,26 +33,55 @@ export interface OfflineSweepOptions {
 export interface OfflineSweep {
   /** The runtime singleton that runs `sweep` on one instance of the fleet at a time. */
   readonly singleton: Singleton;
-  /** One pass: marks and announces every device silent for 3 intervals; returns how many. Tests call it. */
+  /**
+   * One pass: marks and announces every device silent beyond its group's threshold, records the comebacks of
+   * devices raised before; returns how many went silent. Tests call it.
+   */
   sweep(): Promise<number>;
 }
 
 /**
- * Seed 004 presence, pushed rather than only computed on read: a device silent for 3 heartbeat intervals is
+ * Seed 004 presence, pushed rather than only computed on read: a device silent beyond its group's threshold is
  * announced to admins and operators as `device_offline`, once for the fleet. One instance sweeps at a time (a
  * runtime singleton, taken over when its holder dies), and the store marks each silence in the same statement
  * that finds it, so even two sweeps overlapping during a takeover announce a device once.
  */
 export function startOfflineSweep(opts: OfflineSweepOptions): OfflineSweep {
   const now = opts.now ?? Date.now;
-  const silentMs = MISSED_INTERVALS_OFFLINE * opts.heartbeatIntervalSec * 1000 + FLUSH_MARGIN_MS;
+  const defaultThresholdSec = MISSED_INTERVALS_OFFLINE * opts.heartbeatIntervalSec;
+  let prunedAt = -Infinity;
   const sweep = async (): Promise<number> => {
     const t = now();
-    const cutoff = new Date(t - silentMs).toISOString();
+    const policy = { now: t, marginMs: FLUSH_MARGIN_MS, defaultThresholdSec };
+    const timestamp = new Date(t).toISOString();
+    // Comebacks first: a device raised before that beats again is `online` on its timeline (within a sweep).
+    for (;;) {
+      const back = await opts.devices.claimReturned(BATCH);
+      await opts.events.append(
+        back.map((d) => ({
+          device_key: d.device_key,
+          type: 'online' as const,
+          at: timestamp,
+          details: { last_seen: d.last_seen },
+        })),
+      );
+      if (back.length < BATCH) break;
+    }
+    if (t - prunedAt > PRUNE_EVERY_MS) {
+      prunedAt = t;
+      await opts.devices.pruneHeartbeatHours(new Date(t - HOURS_KEPT_MS).toISOString());
+    }
     let total = 0;
     for (;;) {
-      const batch = await opts.devices.claimOffline(cutoff, BATCH);
-      const timestamp = new Date(t).toISOString();
+      const batch = await opts.devices.claimOffline(policy, BATCH);
+      await opts.events.append(
+        batch.map((d) => ({
+          device_key: d.device_key,
+          type: 'offline' as const,
+          at: timestamp,
+          details: { last_seen: d.last_seen },
+        })),
+      );
       for (const d of batch) {
         opts.publish({ kind: 'watchers' }, 'device_offline', {
           device_id: d.device_key,

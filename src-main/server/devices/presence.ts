@@ -2,7 +2,12 @@
 export const MISSED_INTERVALS_OFFLINE = 3;
 
 export function isOnline(lastSeen: string | null, intervalSec: number, now = Date.now()): boolean {
+  return isWithin(lastSeen, MISSED_INTERVALS_OFFLINE * intervalSec, now);
+}
+
+/** Whether `lastSeen` is at most `thresholdSec` old at `now` (a group's silence threshold). */
+export function isWithin(lastSeen: string | null, thresholdSec: number, now = Date.now()): boolean {
   if (!lastSeen) return false;
   const t = Date.parse(lastSeen);
-  return Number.isFinite(t) && now - t <= MISSED_INTERVALS_OFFLINE * intervalSec * 1000;
+  return Number.isFinite(t) && now - t <= thresholdSec * 1000;
 }

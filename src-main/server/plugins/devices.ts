@@ -14,7 +14,9 @@ import { randomSecret, sha256Hex } from '../auth/secret-hash.js';
 import type { ServerContext } from '../context.js';
 import { DeviceAuthCache } from '../devices/auth-cache.js';
 import { installHeartbeatFastPath } from '../devices/fast-path.js';
+import { GroupPolicy } from '../devices/group-policy.js';
 import { DeviceGate } from '../devices/heartbeat.js';
+import type { NewDeviceEvent } from '../store/device-events-repo.js';
 import { RegistrationGuard } from '../devices/registration-guard.js';
 import { hostKeyLine } from '../devices/ssh-host-key.js';
 import { SshKeyError, parseSshPublicKey } from '../devices/ssh-keys.js';
@@ -23,6 +25,7 @@ import { deviceView } from '../devices/views.js';
 import { AppError } from '../errors.js';
 import { rateLimitError } from '../rate-limiter.js';
 import { devicesAdminRoutes } from './devices-admin.js';
+import { groupsRoutes } from './groups.js';
 
 /** State shared by the device and admin routes of one server. */
 export interface DevicesRuntime {
@@ -31,6 +34,10 @@ export interface DevicesRuntime {
   hostKey: string;
   /** After a committed credential change: every instance drops its cached entry for the device. */
   credentialsChanged(deviceKey: string): Promise<void>;
+  /** Every group's heartbeat policy, per instance, reloaded on the fleet's group announcements. */
+  policy: GroupPolicy;
+  /** Appends timeline entries after the change they describe; a failure is logged, never the request's. */
+  recordEvents(events: NewDeviceEvent[]): void;
 }
 
 /** JSON.stringify without per-response zod validation: the heartbeat is the hot path (≥17k/s). */
@@ -51,16 +58,26 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     guard: RegistrationGuard.forRuntime(ctx.runtime),
     hostKey: hostKeyLine(ctx.runtime.keys.sshHostKeyPem),
     credentialsChanged: (deviceKey) => ctx.runtime.authEvents.announce(deviceKey),
+    policy: new GroupPolicy(ctx.store.groups, ctx.config.heartbeatIntervalSec, 60_000, (err) =>
+      app.log.warn({ err }, 'device groups: reload failed'),
+    ),
+    recordEvents: (events) => {
+      ctx.store.deviceEvents.append(events).catch((err: unknown) => {
+        app.log.warn({ err }, 'device timeline: append failed');
+      });
+    },
   };
+  await rt.policy.reload();
+  app.addHook('onClose', async () => rt.policy.stop());
+  rt.policy.follow(ctx.runtime.authEvents, () => rt.cache.clear());
   // Changes made by any instance (this one included) reach the cache through the runtime's bus.
   // The bus also carries user and station-binding changes ('principal:…', never a device key: no ':' in those).
   ctx.runtime.authEvents.subscribe((deviceKey) => {
     if (!deviceKey.includes(':')) rt.cache.invalidate(deviceKey);
   });
-  const interval = ctx.config.heartbeatIntervalSec;
   const security = [{ bearer: [] }];
 
-  const gate = new DeviceGate(rt.cache, repo, ctx.metrics, interval);
+  const gate = new DeviceGate(rt.cache, repo, ctx.metrics, rt.policy, rt.recordEvents);
   const authenticate = (request: FastifyRequest, deviceKey: string) =>
     gate.authenticate(deviceKey, request.headers.authorization);
   // Real HTTP heartbeats are answered before Fastify sees them (see fast-path.ts); the route below serves the rest.
@@ -124,12 +141,15 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       // Read before an admin reissued the token: it was the right one after all, not a guess.
       if (guess) await rt.guard.returnGuess(key, ip);
       await rt.credentialsChanged(key);
+      rt.recordEvents([
+        { device_key: key, type: 'registered', at: now, details: { ip: info.ip_address ?? ip } },
+      ]);
       return {
         ok: true as const,
         message: 'Device registered',
         device_key: key,
         device_secret: secret,
-        next_heartbeat_sec: interval,
+        next_heartbeat_sec: rt.policy.intervalOf(device.group_id),
       };
     },
   );
@@ -177,7 +197,7 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       await authenticate(request, key);
       const device = await repo.get(key);
       if (!device) throw new AppError('DEVICE_NOT_FOUND');
-      return { ok: true as const, device: deviceView(device, interval) };
+      return { ok: true as const, device: deviceView(device, rt.policy) };
     },
   );
 
@@ -206,9 +226,13 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
           { field: 'body.pubkey', message: err.message },
         ]);
       }
-      if (!(await repo.setSshKey(key, parsed.line, new Date().toISOString()))) {
+      const at = new Date().toISOString();
+      if (!(await repo.setSshKey(key, parsed.line, at))) {
         throw new AppError('DEVICE_NOT_FOUND');
       }
+      rt.recordEvents([
+        { device_key: key, type: 'ssh_key_published', at, details: { fingerprint: parsed.fingerprint } },
+      ]);
       return {
         ok: true as const,
         message: 'SSH key saved',
@@ -231,4 +255,5 @@ export const devicesPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
   );
 
   await app.register(devicesAdminRoutes, { ctx, rt });
+  await app.register(groupsRoutes, { ctx, rt });
 };

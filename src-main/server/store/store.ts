@@ -4,7 +4,9 @@
  * synchronously underneath. Each route family owns one repository interface, in its own file.
  */
 import type { ClientsRepo } from './clients-repo.js';
+import type { DeviceEventsRepo } from './device-events-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
+import type { GroupsRepo } from './groups-repo.js';
 import type { LicensesRepo } from './licenses-repo.js';
 import type { NotificationsRepo } from './notifications-repo.js';
 import type { PluginsRepo } from './plugins-repo.js';
@@ -26,6 +28,8 @@ export interface Store {
   readonly licenses: LicensesRepo;
   readonly systems: SystemsRepo;
   readonly devices: DevicesRepo;
+  readonly groups: GroupsRepo;
+  readonly deviceEvents: DeviceEventsRepo;
   readonly clients: ClientsRepo;
   readonly sync: SyncRepo;
   readonly notifications: NotificationsRepo;

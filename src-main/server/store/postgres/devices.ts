@@ -3,12 +3,14 @@ import { AppError } from '../../errors.js';
 import type { DeviceAuthState, DeviceRecord, DevicesRepo, OfflineDevice } from '../devices-repo.js';
 import { isUniqueViolation, type Queryable } from './db.js';
 import { HeartbeatFlusher } from './heartbeat-flusher.js';
+import { pgDeviceInventory } from './device-inventory.js';
 
 /** How often buffered heartbeats are written at the latest (the contract is durable within 1 s). */
 export const HEARTBEAT_FLUSH_MS = 500;
 
 const SELECT = `SELECT d.device_key, h.note, d.status, d.token_hash, d.token_expires_at, d.used_token_hash,
-    d.secret_hash, d.ssh_pubkey, h.ip_address, h.ip_lan, h.ip_public, h.mac, h.cluster_ip, d.created_at,
+    d.secret_hash, d.ssh_pubkey, h.ip_address, h.ip_lan, h.ip_public, h.mac, h.cluster_ip, h.hostname,
+    d.group_id, d.created_at,
     d.registered_at, d.revoked_at, h.last_seen, d.updated_at
   FROM devices d JOIN device_heartbeats h USING (device_key)`;
 
@@ -32,6 +34,7 @@ export function pgDevices(db: Queryable, flushMs = HEARTBEAT_FLUSH_MS): PgDevice
   };
 
   return {
+    ...pgDeviceInventory(db, () => flusher.flush()),
     flusher,
     async create(d) {
       const now = new Date().toISOString();
@@ -60,10 +63,14 @@ export function pgDevices(db: Queryable, flushMs = HEARTBEAT_FLUSH_MS): PgDevice
     },
     async authState(deviceKey) {
       const rows = await db.query<DeviceAuthState>(
-        'SELECT secret_hash, status FROM devices WHERE device_key = $1',
+        `SELECT d.secret_hash, d.status, d.group_id, h.ip_address, h.mac
+         FROM devices d JOIN device_heartbeats h USING (device_key) WHERE d.device_key = $1`,
         [deviceKey],
       );
-      return rows[0];
+      const row = rows[0];
+      const hb = row && flusher.size > 0 ? flusher.peek(deviceKey) : undefined;
+      if (!row || !hb) return row;
+      return { ...row, ip_address: hb.info.ip_address ?? row.ip_address, mac: hb.info.mac ?? row.mac };
     },
     async issueToken(deviceKey, tokenHash, expiresAt) {
       const rows = await db.query(
@@ -87,7 +94,8 @@ export function pgDevices(db: Queryable, flushMs = HEARTBEAT_FLUSH_MS): PgDevice
          hb AS (
            UPDATE device_heartbeats h SET last_seen = $4, ip_address = COALESCE($5, h.ip_address),
              ip_lan = COALESCE($6, h.ip_lan), ip_public = COALESCE($7, h.ip_public), mac = COALESCE($8, h.mac),
-             cluster_ip = COALESCE($9, h.cluster_ip), note = COALESCE($10, h.note)
+             cluster_ip = COALESCE($9, h.cluster_ip), note = COALESCE($10, h.note),
+             hostname = COALESCE($11, h.hostname)
            FROM burned b WHERE h.device_key = b.device_key)
          SELECT count(*) AS n FROM burned`,
         [
@@ -101,6 +109,7 @@ export function pgDevices(db: Queryable, flushMs = HEARTBEAT_FLUSH_MS): PgDevice
           i.mac ?? null,
           i.cluster_ip ?? null,
           i.note ?? null,
+          i.hostname ?? null,
         ],
       );
       const changed = rows[0]!.n === 1;
@@ -128,22 +137,27 @@ export function pgDevices(db: Queryable, flushMs = HEARTBEAT_FLUSH_MS): PgDevice
     async flush() {
       await flusher.flush();
     },
-    async claimOffline(cutoff, limit) {
+    async claimOffline(policy, limit) {
       await flusher.flush();
       // READ COMMITTED is enough: a sweeper that waits on a row another one is marking re-checks the WHERE on
       // the committed row (raised now: skipped), and SKIP LOCKED lets it move on rather than queue. A flush that
       // moves last_seen forward meanwhile makes the row no longer silent, by the same re-check. No index on
       // last_seen (it would make every heartbeat a non-HOT update): a sweep scans the narrow heartbeat table.
+      // Each device is judged by its own group's threshold (the cutoff is computed once per group).
       const rows = await db.query<OfflineDevice>(
-        `UPDATE device_heartbeats h SET offline_raised_for = h.last_seen
-         FROM (SELECT s.device_key FROM device_heartbeats s JOIN devices d USING (device_key)
-               WHERE d.status = 'registered' AND s.last_seen < $1
+        `WITH cut AS MATERIALIZED (
+           SELECT id, $1::timestamptz - make_interval(secs => COALESCE(silence_threshold_sec, $3)) AS cutoff
+           FROM device_groups)
+         UPDATE device_heartbeats h SET offline_raised_for = h.last_seen
+         FROM (SELECT s.device_key, cut.cutoff FROM device_heartbeats s JOIN devices d USING (device_key)
+               JOIN cut ON cut.id = d.group_id
+               WHERE d.status = 'registered' AND s.last_seen < cut.cutoff
                  AND s.offline_raised_for IS DISTINCT FROM s.last_seen
                ORDER BY s.device_key LIMIT $2 FOR UPDATE OF s SKIP LOCKED) c
-         WHERE h.device_key = c.device_key AND h.last_seen < $1
+         WHERE h.device_key = c.device_key AND h.last_seen < c.cutoff
            AND h.offline_raised_for IS DISTINCT FROM h.last_seen
          RETURNING h.device_key, h.last_seen`,
-        [cutoff, limit],
+        [new Date(policy.now - policy.marginMs).toISOString(), limit, policy.defaultThresholdSec],
       );
       return rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
     },

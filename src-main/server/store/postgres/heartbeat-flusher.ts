@@ -9,10 +9,11 @@ import type { Queryable } from './db.js';
  * flush (another instance, a slow connection) lands after a newer one, and the device-reported fields of such a
  * stale row are left as they are.
  */
-const FLUSH_SQL = `
-  INSERT INTO device_heartbeats AS h (device_key, last_seen, ip_address, ip_lan, ip_public, mac, cluster_ip, note)
+const HEARTBEATS_SQL = `
+  INSERT INTO device_heartbeats AS h (device_key, last_seen, ip_address, ip_lan, ip_public, mac, cluster_ip, note,
+    hostname)
   SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-    $8::text[])
+    $8::text[], $9::text[])
   ON CONFLICT (device_key) DO UPDATE SET
     last_seen = GREATEST(h.last_seen, excluded.last_seen),
     ip_address = CASE WHEN h.last_seen > excluded.last_seen THEN h.ip_address
@@ -24,7 +25,21 @@ const FLUSH_SQL = `
     mac = CASE WHEN h.last_seen > excluded.last_seen THEN h.mac ELSE COALESCE(excluded.mac, h.mac) END,
     cluster_ip = CASE WHEN h.last_seen > excluded.last_seen THEN h.cluster_ip
       ELSE COALESCE(excluded.cluster_ip, h.cluster_ip) END,
-    note = CASE WHEN h.last_seen > excluded.last_seen THEN h.note ELSE COALESCE(excluded.note, h.note) END`;
+    note = CASE WHEN h.last_seen > excluded.last_seen THEN h.note ELSE COALESCE(excluded.note, h.note) END,
+    hostname = CASE WHEN h.last_seen > excluded.last_seen THEN h.hostname
+      ELSE COALESCE(excluded.hostname, h.hostname) END`;
+
+/**
+ * Heartbeats per device and hour ride in the same statement (a data-modifying CTE, so both commit or neither):
+ * one more batched upsert per chunk of a flush, never a write per heartbeat. Keys arrive sorted, the same lock
+ * order as the heartbeat upsert, so two instances never deadlock on it either. `date_trunc` on timestamptz
+ * truncates in the session time zone: UTC hours are asked for explicitly.
+ */
+const FLUSH_SQL = `
+  WITH hb AS (${HEARTBEATS_SQL} RETURNING 1)
+  INSERT INTO device_heartbeat_hours AS c (device_key, hour, beats)
+  SELECT k, date_trunc('hour', t, 'UTC'), n FROM unnest($1::text[], $2::timestamptz[], $10::int[]) AS u(k, t, n)
+  ON CONFLICT (device_key, hour) DO UPDATE SET beats = c.beats + excluded.beats`;
 
 /**
  * Rows per statement. node-postgres serialises array parameters on the event loop before sending; 10,000 rows
@@ -38,7 +53,7 @@ export function flushParams(
   batch: Map<string, HeartbeatWrite>,
   keys = [...batch.keys()].sort(),
 ): unknown[][] {
-  const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
   for (const k of keys) {
     const { last_seen, info } = batch.get(k)!;
     cols[0]!.push(k);
@@ -49,6 +64,8 @@ export function flushParams(
     cols[5]!.push(info.mac ?? null);
     cols[6]!.push(info.cluster_ip ?? null);
     cols[7]!.push(info.note ?? null);
+    cols[8]!.push(info.hostname ?? null);
+    cols[9]!.push(batch.get(k)!.beats ?? 1);
   }
   return cols;
 }
@@ -100,6 +117,7 @@ export class HeartbeatFlusher {
     if (this.pending.size === 0) return;
     const batch = this.pending.drain();
     this.inflight = batch;
+    const done = new Set<string>();
     const write = (async () => {
       try {
         // Each chunk commits on its own, in key order, so no transaction ever waits for a row out of order.
@@ -109,10 +127,12 @@ export class HeartbeatFlusher {
           const chunk = keys.slice(i, i + FLUSH_CHUNK).filter((k) => batch.has(k));
           if (chunk.length > 0)
             await this.db.query(FLUSH_SQL, flushParams(batch, chunk), 'outpost_heartbeat_flush');
+          for (const k of chunk) done.add(k);
         }
       } catch (err) {
         this.lastError = err;
-        // The whole batch goes back: rewriting chunks that did commit is harmless (GREATEST, newest wins).
+        // What did not commit goes back; committed chunks must not, or their hourly counts would be added twice.
+        for (const k of done) batch.delete(k);
         this.pending.restore(batch);
         throw err;
       } finally {

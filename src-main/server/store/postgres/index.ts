@@ -3,6 +3,7 @@ import { pgClients } from './clients.js';
 import { openPool, type PgDb, type PgMigration } from './db.js';
 import { describeUrl } from './describe-url.js';
 import { HEARTBEAT_FLUSH_MS, pgDevices } from './devices.js';
+import { pgDeviceEvents, pgGroups } from './groups.js';
 import { pgLicenses } from './licenses.js';
 import { migrate, SchemaTooNewError } from './migrate.js';
 import { migrations as allMigrations } from './migrations/index.js';
@@ -54,6 +55,8 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     licenses: pgLicenses(db),
     systems: pgSystems(db),
     devices,
+    groups: pgGroups(db),
+    deviceEvents: pgDeviceEvents(db),
     clients: pgClients(db),
     sync: pgSync(db),
     notifications: pgNotifications(db),

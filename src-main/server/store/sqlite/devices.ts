@@ -9,6 +9,8 @@ import type {
   OfflineDevice,
 } from '../devices-repo.js';
 import { isUniqueViolation, type Db, type Migration } from './db.js';
+import { sqliteDeviceInventory } from './device-inventory.js';
+import { hourOf } from '../hour-of.js';
 
 /** Rows the offline sweep reads per statement before it lets the event loop run (about 10 ms at 1 M rows). */
 export const SWEEP_CHUNK = 5000;
@@ -46,7 +48,8 @@ export const HEARTBEAT_FLUSH_MS = 500;
 const INFO_SET = `
   ip_address = COALESCE(@ip_address, ip_address), ip_lan = COALESCE(@ip_lan, ip_lan),
   ip_public = COALESCE(@ip_public, ip_public), mac = COALESCE(@mac, mac),
-  cluster_ip = COALESCE(@cluster_ip, cluster_ip), note = COALESCE(@note, note)`;
+  cluster_ip = COALESCE(@cluster_ip, cluster_ip), note = COALESCE(@note, note),
+  hostname = COALESCE(@hostname, hostname)`;
 
 function infoParams(info: DeviceInfoFields) {
   return {
@@ -56,6 +59,7 @@ function infoParams(info: DeviceInfoFields) {
     mac: info.mac ?? null,
     cluster_ip: info.cluster_ip ?? null,
     note: info.note ?? null,
+    hostname: info.hostname ?? null,
   };
 }
 
@@ -66,7 +70,9 @@ export interface SqliteDevicesRepo extends DevicesRepo {
 
 export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevicesRepo {
   const byKey = db.prepare('SELECT * FROM devices WHERE device_key = ?');
-  const auth = db.prepare('SELECT secret_hash, status FROM devices WHERE device_key = ?');
+  const auth = db.prepare(
+    'SELECT secret_hash, status, group_id, ip_address, mac FROM devices WHERE device_key = ?',
+  );
   const all = db.prepare('SELECT * FROM devices ORDER BY created_at, device_key');
   const insert = db.prepare(
     `INSERT INTO devices (device_key, note, status, token_hash, token_expires_at, created_at, updated_at)
@@ -96,13 +102,17 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
   );
   // Two statements, not `(@upto IS NULL OR device_key <= @upto)`: with the OR the upper bound is only a filter, and
   // the index walk of every range would run on to the end of the table.
+  // Each group's cutoff is computed once per statement; a device is silent before its own group's cutoff.
   const claimSql = (bound: string) =>
-    `UPDATE devices SET offline_raised_for = last_seen
+    `WITH cut AS MATERIALIZED (
+       SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ',
+         @now_sec - COALESCE(silence_threshold_sec, @def_sec), 'unixepoch') AS cutoff FROM device_groups)
+     UPDATE devices SET offline_raised_for = last_seen
      WHERE device_key IN (
-       SELECT device_key FROM devices
-       WHERE device_key > @after ${bound}
-         AND status = 'registered' AND last_seen < @cutoff AND offline_raised_for IS NOT last_seen
-       ORDER BY device_key LIMIT @limit)
+       SELECT d.device_key FROM devices d JOIN cut ON cut.id = d.group_id
+       WHERE d.device_key > @after ${bound.replace('device_key', 'd.device_key')}
+         AND d.status = 'registered' AND d.last_seen < cut.cutoff AND d.offline_raised_for IS NOT d.last_seen
+       ORDER BY d.device_key LIMIT @limit)
      RETURNING device_key, last_seen`;
   const claimRangeStmt = db.prepare(claimSql('AND device_key <= @upto'));
   const claimTailStmt = db.prepare(claimSql(''));
@@ -112,11 +122,16 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
   const beat = db.prepare(
     `UPDATE devices SET last_seen = ?, ip_address = COALESCE(?, ip_address), ip_lan = COALESCE(?, ip_lan),
        ip_public = COALESCE(?, ip_public), mac = COALESCE(?, mac), cluster_ip = COALESCE(?, cluster_ip),
-       note = COALESCE(?, note) WHERE device_key = ?`,
+       note = COALESCE(?, note), hostname = COALESCE(?, hostname) WHERE device_key = ?`,
+  );
+  // Heartbeats per hour ride in the same transaction as the heartbeats: one upsert per device per flush.
+  const hourUp = db.prepare(
+    `INSERT INTO device_heartbeat_hours (device_key, hour, beats) VALUES (?, ?, ?)
+     ON CONFLICT (device_key, hour) DO UPDATE SET beats = beats + excluded.beats`,
   );
   // Positional parameters: measurably cheaper than named ones at 10k+ rows per flush.
   const writeSlice = db.transaction((entries: Entry[]) => {
-    for (const [key, { last_seen, info: i }] of entries) {
+    for (const [key, { last_seen, info: i, beats }] of entries) {
       beat.run(
         last_seen,
         i.ip_address ?? null,
@@ -125,8 +140,10 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
         i.mac ?? null,
         i.cluster_ip ?? null,
         i.note ?? null,
+        i.hostname ?? null,
         key,
       );
+      hourUp.run(key, hourOf(last_seen), beats ?? 1);
     }
   });
   const behind = new WriteBehind({ writeSlice, flushMs });
@@ -140,6 +157,7 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
   };
 
   return {
+    ...sqliteDeviceInventory(db, () => behind.flushSync()),
     async create(d) {
       const now = new Date().toISOString();
       try {
@@ -157,7 +175,10 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
       return (all.all() as DeviceRecord[]).map((r) => overlay(r) as DeviceRecord);
     },
     async authState(deviceKey) {
-      return auth.get(deviceKey) as DeviceAuthState | undefined;
+      const row = auth.get(deviceKey) as DeviceAuthState | undefined;
+      const hb = row && behind.size > 0 ? behind.peek(deviceKey) : undefined;
+      if (!row || !hb) return row;
+      return { ...row, ip_address: hb.info.ip_address ?? row.ip_address, mac: hb.info.mac ?? row.mac };
     },
     async issueToken(deviceKey, tokenHash, expiresAt) {
       return setToken.run(tokenHash, expiresAt, new Date().toISOString(), deviceKey).changes === 1;
@@ -186,8 +207,9 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
     async flush() {
       behind.flushSync();
     },
-    async claimOffline(cutoff, limit) {
+    async claimOffline(policy, limit) {
       behind.flushSync();
+      const cut = { now_sec: (policy.now - policy.marginMs) / 1000, def_sec: policy.defaultThresholdSec };
       const claimed: OfflineDevice[] = [];
       for (;;) {
         const after = sweepCursor;
@@ -196,8 +218,8 @@ export function sqliteDevices(db: Db, flushMs = HEARTBEAT_FLUSH_MS): SqliteDevic
         const want = limit - claimed.length;
         const rows = (
           upto === null
-            ? claimTailStmt.all({ after, cutoff, limit: want })
-            : claimRangeStmt.all({ after, upto, cutoff, limit: want })
+            ? claimTailStmt.all({ after, ...cut, limit: want })
+            : claimRangeStmt.all({ after, upto, ...cut, limit: want })
         ) as OfflineDevice[];
         rows.sort((x, y) => (x.device_key < y.device_key ? -1 : 1));
         claimed.push(...rows);

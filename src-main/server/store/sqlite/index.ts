@@ -4,6 +4,7 @@ import { sqliteClients } from './clients.js';
 import { migrate, openDatabase } from './db.js';
 import { sqliteStationBindings } from './identity.js';
 import { sqliteDevices } from './devices.js';
+import { sqliteDeviceEvents, sqliteGroups } from './groups.js';
 import { sqliteLicenses } from './licenses.js';
 import { migrations } from './migrations.js';
 import { sqliteNotifications } from './notifications.js';
@@ -26,6 +27,8 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     licenses: sqliteLicenses(db),
     systems: sqliteSystems(db),
     devices,
+    groups: sqliteGroups(db),
+    deviceEvents: sqliteDeviceEvents(db),
     clients: sqliteClients(db),
     sync: sqliteSync(db),
     notifications: sqliteNotifications(db),

@@ -1,6 +1,7 @@
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { identityMigration } from './identity.js';
+import { inventoryMigration } from './inventory-schema.js';
 import { licensesMigration } from './licenses.js';
 import { licensesTextLogMigration } from './licenses-mirror.js';
 import { licensesSearchMigration } from './licenses-search.js';
@@ -41,4 +42,5 @@ export const migrations: Migration[] = [
   licensesTextLogMigration,
   identityMigration,
   offlineSweepMigration,
+  inventoryMigration,
 ];

@@ -1,0 +1,193 @@
+import type {
+  DeviceFilter,
+  DeviceRecord,
+  InventoryDevicesRepo,
+  InventoryRow,
+  OfflineDevice,
+  PresencePolicy,
+} from '../devices-repo.js';
+import { containsPattern } from '../like-literal.js';
+import type { Queryable } from './db.js';
+
+const COLUMNS = `d.device_key, h.note, d.status, d.token_hash, d.token_expires_at, d.used_token_hash,
+    d.secret_hash, d.ssh_pubkey, h.ip_address, h.ip_lan, h.ip_public, h.mac, h.cluster_ip, h.hostname,
+    d.group_id, d.created_at, d.registered_at, d.revoked_at, h.last_seen, d.updated_at`;
+/** Each group's online cutoff, once per statement; a device is online while last_seen >= its group's cutoff. */
+const CUT = (now: string, def: string) => `WITH cut AS MATERIALIZED (
+    SELECT id, name, ${now}::timestamptz - make_interval(secs => COALESCE(silence_threshold_sec, ${def})) AS cutoff
+    FROM device_groups)`;
+const FROM = `devices d JOIN device_heartbeats h USING (device_key) JOIN cut ON cut.id = d.group_id`;
+const STATE = `CASE WHEN d.status = 'revoked' THEN 'revoked' WHEN d.status = 'pending' THEN 'never'
+    WHEN h.last_seen >= cut.cutoff THEN 'online' ELSE 'offline' END`;
+const STATE_SQL: Record<string, string> = {
+  revoked: `d.status = 'revoked'`,
+  never: `d.status = 'pending'`,
+  online: `d.status = 'registered' AND h.last_seen >= cut.cutoff`,
+  offline: `d.status = 'registered' AND (h.last_seen IS NULL OR h.last_seen < cut.cutoff)`,
+};
+const SEARCH_COLUMNS = [
+  'd.device_key',
+  'h.note',
+  'h.ip_address',
+  'h.ip_lan',
+  'h.ip_public',
+  'h.cluster_ip',
+  'h.mac',
+  'h.hostname',
+];
+/** NULL placement matches SQLite's (first ascending, last descending), so both stores page alike. */
+const SORT_SQL = {
+  last_seen: { asc: 'h.last_seen ASC NULLS FIRST', desc: 'h.last_seen DESC NULLS LAST' },
+  device_key: { asc: 'd.device_key ASC', desc: 'd.device_key DESC' },
+  created_at: { asc: 'd.created_at ASC', desc: 'd.created_at DESC' },
+} as const;
+
+/** Positional parameters for a statement built from parts. */
+class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+function filterSql(f: DeviceFilter, p: PresencePolicy, ps: Params): { cut: string; where: string } {
+  const cut = CUT(ps.add(new Date(p.now).toISOString()), ps.add(p.defaultThresholdSec));
+  const parts: string[] = [];
+  if (f.state) parts.push(STATE_SQL[f.state]!);
+  if (f.group !== undefined) parts.push(`d.group_id = ${ps.add(f.group)}`);
+  if (f.search) {
+    // ILIKE folds case; the term's own % _ \ are escaped, so they match themselves.
+    const like = ps.add(containsPattern(f.search));
+    parts.push(`(${SEARCH_COLUMNS.map((c) => `${c} ILIKE ${like} ESCAPE '\\'`).join(' OR ')})`);
+  }
+  return { cut, where: parts.length ? `WHERE ${parts.join(' AND ')}` : '' };
+}
+
+/** The inventory reads and bulk writes over devices + device_heartbeats. `flush` writes buffered heartbeats first. */
+export function pgDeviceInventory(db: Queryable, flush: () => Promise<void>): InventoryDevicesRepo {
+  const groupExists = async (id: number) =>
+    (await db.query('SELECT 1 FROM device_groups WHERE id = $1', [id])).length === 1;
+
+  /** Moves the devices `selection` (SQL yielding device_key) picks, with their events, in one statement. */
+  const moveWhere = async (group: number, selection: string, ps: Params, now: string, cut = '') => {
+    const to = ps.add(group);
+    const at = ps.add(now);
+    // The self-join reads each row's group before the update (the statement's snapshot) for the event.
+    const rows = await db.query<{ n: string }>(
+      `${cut ? `${cut},` : 'WITH'} moved AS (
+         UPDATE devices d SET group_id = ${to}, updated_at = ${at} FROM devices o
+         WHERE o.device_key = d.device_key AND d.device_key IN (${selection}) AND d.group_id <> ${to}
+         RETURNING d.device_key, o.group_id AS old_group),
+       ev AS (
+         INSERT INTO device_events (device_key, at, type, details)
+         SELECT device_key, ${at}, 'group_changed', jsonb_build_object('from', old_group, 'to', ${to}::int)
+         FROM moved)
+       SELECT count(*) AS n FROM moved`,
+      ps.values,
+    );
+    return Number(rows[0]!.n);
+  };
+
+  return {
+    async listPage(q, p) {
+      await flush();
+      const ps = new Params();
+      const { cut, where } = filterSql(q, p, ps);
+      const order = `${SORT_SQL[q.sort][q.order]}, d.device_key ${q.order === 'asc' ? 'ASC' : 'DESC'}`;
+      const countPs = new Params();
+      const c = filterSql(q, p, countPs);
+      const [rows, total] = await Promise.all([
+        db.query<InventoryRow>(
+          `${cut} SELECT ${COLUMNS}, cut.name AS group_name, ${STATE} AS state FROM ${FROM} ${where}
+           ORDER BY ${order} LIMIT ${ps.add(q.limit)} OFFSET ${ps.add(q.offset)}`,
+          ps.values,
+        ),
+        where
+          ? db.query<{ n: string }>(`${c.cut} SELECT count(*) AS n FROM ${FROM} ${c.where}`, countPs.values)
+          : db.query<{ n: string }>('SELECT count(*) AS n FROM devices'),
+      ]);
+      return { rows, total: Number(total[0]!.n) };
+    },
+    async scan(f, p, afterKey, limit) {
+      if (afterKey === '') await flush();
+      const ps = new Params();
+      const { cut, where } = filterSql(f, p, ps);
+      const after = `d.device_key > ${ps.add(afterKey)}`;
+      return db.query<InventoryRow>(
+        `${cut} SELECT ${COLUMNS}, cut.name AS group_name, ${STATE} AS state FROM ${FROM}
+         ${where ? `${where} AND ${after}` : `WHERE ${after}`} ORDER BY d.device_key LIMIT ${ps.add(limit)}`,
+        ps.values,
+      );
+    },
+    async edit(key, e, now) {
+      if (e.group_id !== undefined && !(await groupExists(e.group_id))) return 'no-group';
+      // One statement: the old values come from the self-join (the snapshot before the update), and an event is
+      // written only for a field that really changed.
+      const rows = await db.query<{ device_key: string }>(
+        `WITH old AS (
+           SELECT d.device_key, d.group_id, h.note FROM devices d JOIN device_heartbeats h USING (device_key)
+           WHERE d.device_key = $1 FOR UPDATE OF d, h),
+         g AS (
+           UPDATE devices d SET group_id = COALESCE($2::int, d.group_id), updated_at = $4 FROM old
+           WHERE d.device_key = old.device_key RETURNING d.device_key),
+         n AS (
+           UPDATE device_heartbeats h SET note = CASE WHEN $5 THEN $3 ELSE h.note END FROM old
+           WHERE h.device_key = old.device_key RETURNING h.device_key),
+         ev AS (
+           INSERT INTO device_events (device_key, at, type, details)
+           SELECT device_key, $4, 'group_changed', jsonb_build_object('from', group_id, 'to', $2::int)
+             FROM old WHERE $2::int IS NOT NULL AND group_id <> $2::int
+           UNION ALL
+           SELECT device_key, $4, 'note_changed', jsonb_build_object('from', note, 'to', $3::text)
+             FROM old WHERE $5 AND note IS DISTINCT FROM $3::text)
+         SELECT device_key FROM old`,
+        [key, e.group_id ?? null, e.note ?? null, now, e.note !== undefined],
+      );
+      if (rows.length === 0) return undefined;
+      const row = await db.query<DeviceRecord>(
+        `SELECT ${COLUMNS} FROM devices d JOIN device_heartbeats h USING (device_key) WHERE d.device_key = $1`,
+        [key],
+      );
+      return row[0];
+    },
+    async move(group, sel, p, now) {
+      if (!(await groupExists(group))) return 'no-group';
+      const ps = new Params();
+      if ('keys' in sel) {
+        if (sel.keys.length === 0) return 0;
+        return moveWhere(group, `SELECT unnest(${ps.add(sel.keys)}::text[])`, ps, now);
+      }
+      await flush();
+      const { cut, where } = filterSql(sel.filter, p, ps);
+      return moveWhere(group, `SELECT d.device_key FROM ${FROM} ${where}`, ps, now, cut);
+    },
+    async heartbeatHours(key, since) {
+      await flush();
+      const rows = await db.query<{ hour: string; beats: number }>(
+        `SELECT hour, beats FROM device_heartbeat_hours WHERE device_key = $1 AND hour >= $2 ORDER BY hour`,
+        [key, since],
+      );
+      return rows;
+    },
+    async pruneHeartbeatHours(before) {
+      const rows = await db.query('DELETE FROM device_heartbeat_hours WHERE hour < $1 RETURNING 1', [before]);
+      return rows.length;
+    },
+    async claimReturned(limit) {
+      await flush();
+      // Same locking as claimOffline: of several sweepers each comeback goes to one.
+      return db.query<OfflineDevice>(
+        `UPDATE device_heartbeats h SET offline_raised_for = NULL
+         FROM (SELECT s.device_key FROM device_heartbeats s JOIN devices d USING (device_key)
+               WHERE d.status = 'registered' AND s.offline_raised_for IS NOT NULL
+                 AND s.last_seen > s.offline_raised_for
+               ORDER BY s.device_key LIMIT $1 FOR UPDATE OF s SKIP LOCKED) c
+         WHERE h.device_key = c.device_key AND h.offline_raised_for IS NOT NULL
+           AND h.last_seen > h.offline_raised_for
+         RETURNING h.device_key, h.last_seen`,
+        [limit],
+      );
+    },
+  };
+}
