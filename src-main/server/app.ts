@@ -7,19 +7,23 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { logOnlyAudit } from './audit/audit.js';
+import { persistedAudit } from './audit/audit.js';
+import { AdminGate } from './auth/admin-gate.js';
 import { ApiKeyVerifier } from './auth/api-key.js';
 import { JwtService } from './auth/jwt.js';
 import { PrincipalGate } from './auth/principal-gate.js';
 import type { ServerConfig } from './config.js';
-import { noRealtime, type ServerContext } from './context.js';
+import { noRealtime, type RouteEntry, type ServerContext } from './context.js';
 import { capConnectionsPerIp, httpServerOptions } from './connection-limits.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './errors.js';
 import { installJsonParser } from './json-depth.js';
 import { startOfflineSweep } from './devices/offline-sweep.js';
 import { ServerMetrics } from './metrics.js';
+import { NamedKeys } from './auth/named-keys.js';
+import { adminApiKeysPlugin } from './plugins/admin-api-keys.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
+import { auditPlugin } from './plugins/audit.js';
 import { authPlugin } from './plugins/auth.js';
 import { devicesPlugin } from './plugins/devices.js';
 import { healthPlugin } from './plugins/health.js';
@@ -77,13 +81,30 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   installJsonParser(app);
 
   const apiKeys = new ApiKeyVerifier(runtime.keys.apiKeyDigests);
+  // Seed 001/003 family: auth, clients, sync, notify, /ws and the admin gate share one JWT service.
+  const jwt = new JwtService(
+    runtime.keys.jwtSecret,
+    config.jwtExpiresSec,
+    new PrincipalGate(store, config.authCacheTtlMs, undefined, undefined, runtime.authEvents),
+  );
+  const namedKeys = new NamedKeys(store.apiKeys, {
+    ttlMs: config.authCacheTtlMs,
+    bus: runtime.authEvents,
+    log: () => app.log,
+  });
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routes.push({ method, url: route.url, access: route.config?.access });
+  });
   const ctx: ServerContext = {
     config,
     store,
     runtime,
     apiKeys,
-    adminGuard: apiKeys.guard,
-    audit: logOnlyAudit,
+    adminGuard: new AdminGate(apiKeys, namedKeys, jwt).guard,
+    routes,
+    audit: persistedAudit(store.audit),
     metrics: new ServerMetrics({ id: runtime.instanceId, runtime: runtime.kind, store: store.kind }),
     realtime: noRealtime,
     startedAt: new Date(),
@@ -121,12 +142,6 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(healthPlugin, { ctx });
   await app.register(telemetryPlugin, { ctx });
   await app.register(devicesPlugin, { ctx });
-  // Seed 001/003 family: auth, clients, sync, notify and /ws share one JWT service and one realtime hub.
-  const jwt = new JwtService(
-    runtime.keys.jwtSecret,
-    config.jwtExpiresSec,
-    new PrincipalGate(store, config.authCacheTtlMs, undefined, undefined, runtime.authEvents),
-  );
   const sessions = new RealtimeSessions(ctx, jwt, app.log);
   // Devices silent for 3 intervals are announced once for the fleet, by whichever instance holds the sweep.
   const offline = startOfflineSweep({
@@ -147,6 +162,8 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(notifyPlugin, { ctx, jwt, hub: sessions.hub });
   await app.register(licensesPlugin, { ctx, hub: sessions.hub });
   await app.register(systemsPlugin, { ctx });
+  await app.register(adminApiKeysPlugin, { ctx, namedKeys });
+  await app.register(auditPlugin, { ctx });
   // Route families (registered here in later steps): telemetry, devices, auth, sync, realtime, licenses.
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

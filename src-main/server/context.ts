@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { AccessLevel } from './auth/admin-access.js';
 import type { ApiKeyVerifier } from './auth/api-key.js';
 import type { AuditTrail } from './audit/audit.js';
 import type { ServerConfig } from './config.js';
@@ -16,6 +17,13 @@ export interface RealtimeStats {
   eventsPerMinute(): number;
 }
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** `config.access`, when the route says one (the admin gate reads `admin` when it does not). */
+  access?: AccessLevel;
+}
+
 /** What every route-family plugin receives: built once in app.ts, in a fixed order. */
 export interface ServerContext {
   config: ServerConfig;
@@ -28,6 +36,8 @@ export interface ServerContext {
    * `request.actor`, and checks its role against the route's `config.access` (default `admin`).
    */
   adminGuard: (request: FastifyRequest) => Promise<void>;
+  /** Every route as registered, with its access level: what the access matrix is checked against. */
+  routes: readonly RouteEntry[];
   audit: AuditTrail;
   metrics: ServerMetrics;
   realtime: RealtimeStats;

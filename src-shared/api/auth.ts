@@ -4,7 +4,11 @@ import { z } from 'zod';
  * Seed 001 login/refresh and the admin user route. A token is a JWT (HS256) with claims
  * `sub` (user id as a string), `username`, `role`, `device_id` (null when logged in without one), `iat`, `exp`.
  */
-export const Role = z.enum(['admin', 'operator', 'station']);
+/**
+ * admin: everything. operator: view and operate (devices, groups, tokens, quotas, alerts; no keys, no users).
+ * viewer: view and export. station: sync only, no admin route at all.
+ */
+export const Role = z.enum(['admin', 'operator', 'station', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
 /** Printable ASCII without spaces: seed 001 builds ids like `HOSTNAME_LQ2X3`. */
@@ -78,6 +82,21 @@ export const UserIdParams = z.object({ id: z.coerce.number().int().positive() })
 export const UpdateUserRequest = z.object({ disabled: z.boolean() });
 export type UpdateUserRequest = z.infer<typeof UpdateUserRequest>;
 
+/**
+ * `PUT /api/admin/users/:id`: any of role, disabled, password (at least one). A role or password change, like
+ * disabling, ends the tokens already issued to the user on every instance.
+ */
+export const EditUserRequest = z
+  .object({
+    role: Role.optional(),
+    disabled: z.boolean().optional(),
+    password: z.string().min(8, 'password must be at least 8 characters').max(1024).optional(),
+  })
+  .refine((b) => b.role !== undefined || b.disabled !== undefined || b.password !== undefined, {
+    message: 'give at least one of role, disabled, password',
+  });
+export type EditUserRequest = z.infer<typeof EditUserRequest>;
+
 export const AdminUserResponse = z.object({ success: z.literal(true), data: AdminUser });
 export const AdminUserListResponse = z.object({ success: z.literal(true), data: z.array(AdminUser) });
 
@@ -98,3 +117,42 @@ export const StationBindingListResponse = z.object({
 
 /** Deleting a user or releasing a binding answers this. */
 export const AdminDoneResponse = z.object({ success: z.literal(true), message: z.string() });
+
+/** A named admin API key as listed: never the key itself (only its SHA-256 digest is stored). */
+export const ApiKeyView = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  role: Role,
+  created_at: z.string(),
+  /** Updated at most once a minute per key. */
+  last_used_at: z.string().nullable(),
+  /** The user or key name that created it. */
+  created_by: z.string(),
+});
+export type ApiKeyView = z.infer<typeof ApiKeyView>;
+
+/** Roles a named key may carry: a key is for scripts and consoles, never for a station's sync. */
+export const ApiKeyRole = z.enum(['admin', 'operator', 'viewer']);
+export type ApiKeyRole = z.infer<typeof ApiKeyRole>;
+
+export const CreateApiKeyRequest = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9 _.@-]+$/, 'letters, digits, spaces and _ . @ - only'),
+  role: ApiKeyRole,
+});
+export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequest>;
+
+/** The key is in this answer only: it cannot be shown again. */
+export const CreatedApiKeyResponse = z.object({
+  success: z.literal(true),
+  data: z.object({ id: z.number().int(), name: z.string(), role: Role, key: z.string() }),
+});
+export type CreatedApiKeyResponse = z.infer<typeof CreatedApiKeyResponse>;
+
+export const ApiKeyListResponse = z.object({ success: z.literal(true), data: z.array(ApiKeyView) });
+export type ApiKeyListResponse = z.infer<typeof ApiKeyListResponse>;
+
+export const ApiKeyIdParams = z.object({ id: z.coerce.number().int().positive() });

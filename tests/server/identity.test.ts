@@ -201,16 +201,20 @@ describe('identity: deleted/disabled users and station bindings', () => {
     }
   });
 
-  it('the OpenAPI document lists the user and binding admin routes under the API key', async () => {
+  it('the OpenAPI document lists the user and binding admin routes under the API key or a JWT', async () => {
     const doc = (await srv.api('GET', '/api/openapi.json')).body;
     for (const [path, method] of [
       ['/api/admin/users', 'get'],
       ['/api/admin/users/{id}', 'patch'],
+      ['/api/admin/users/{id}', 'put'],
       ['/api/admin/users/{id}', 'delete'],
       ['/api/admin/station-bindings', 'get'],
       ['/api/admin/station-bindings/{device_id}', 'delete'],
     ] as const) {
-      expect(doc.paths[path]?.[method]?.security, `${method} ${path}`).toEqual([{ apiKey: [] }]);
+      expect(doc.paths[path]?.[method]?.security, `${method} ${path}`).toEqual([
+        { apiKey: [] },
+        { bearer: [] },
+      ]);
     }
     expect(doc.paths['/api/admin/users/{id}'].patch.requestBody).toBeDefined();
   });

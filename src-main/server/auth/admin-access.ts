@@ -37,3 +37,6 @@ export function accessOf(request: FastifyRequest): AccessLevel {
 export function actorOf(request: FastifyRequest): Actor {
   return request.actor ?? { kind: 'api-key', name: 'environment', role: 'admin' };
 }
+
+/** OpenAPI security of admin routes: an API key, or a user's JWT. */
+export const ADMIN_SECURITY: Record<string, string[]>[] = [{ apiKey: [] }, { bearer: [] }];

@@ -15,7 +15,11 @@ export class ApiKeyVerifier {
 
   verify(presented: unknown): boolean {
     if (typeof presented !== 'string' || presented.length === 0 || presented.length > 512) return false;
-    const digest = sha256Hex(presented);
+    return this.verifyDigest(sha256Hex(presented));
+  }
+
+  /** Whether the digest of a presented key is one of the environment's (checked against all, no early exit). */
+  verifyDigest(digest: string): boolean {
     let match = false;
     for (const d of this.digests) match = digestEquals(digest, d) || match;
     return match;

@@ -11,6 +11,7 @@ import {
   UpdateClientRequest,
   type Client,
 } from '../../../src-shared/api/sync.js';
+import { ADMIN_SECURITY } from '../auth/admin-access.js';
 import type { ServerContext } from '../context.js';
 import { AppError } from '../errors.js';
 import type { RealtimeHub } from '../realtime/hub.js';
@@ -44,36 +45,43 @@ const CopiesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(1000),
 });
 
-/** Admin (X-API-Key): clients and their quotas, and the copies the server holds. */
+/**
+ * Admin: clients and their quotas, and the copies the server holds. Reading is `view`; quota changes, new
+ * clients and renames are `operate` (operators run the stations' quotas); deleting a client is `admin`.
+ */
 export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: RealtimeHub }> = async (
   app,
   { ctx, hub },
 ) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const admin = { onRequest: ctx.adminGuard };
+  const admin = { onRequest: ctx.adminGuard, config: { access: 'admin' as const } };
+  const operate = { onRequest: ctx.adminGuard, config: { access: 'operate' as const } };
+  const view = { onRequest: ctx.adminGuard, config: { access: 'view' as const } };
   const tags = ['admin'];
-  const security = [{ apiKey: [] }];
+  const security = ADMIN_SECURITY;
+  const quotaDetails = (c: ClientRecord) => ({ id: c.id, remaining: c.remaining, used: c.used });
 
   r.post(
     '/api/admin/clients',
-    { ...admin, schema: { tags, security, body: CreateClientRequest, response: { 201: ClientResponse } } },
+    { ...operate, schema: { tags, security, body: CreateClientRequest, response: { 201: ClientResponse } } },
     async (request, reply) => {
       const c = await ctx.store.clients.create(request.body.name, request.body.quota);
       announceQuota(hub, c);
+      await ctx.audit.record(request, { action: 'client.create', target: c.name, details: quotaDetails(c) });
       return reply.code(201).send({ success: true as const, data: clientView(c) });
     },
   );
 
   r.get(
     '/api/admin/clients',
-    { ...admin, schema: { tags, security, response: { 200: ClientListResponse } } },
+    { ...view, schema: { tags, security, response: { 200: ClientListResponse } } },
     async () => ({ success: true as const, data: (await ctx.store.clients.list()).map(clientView) }),
   );
 
   r.put(
     '/api/admin/clients/:id',
     {
-      ...admin,
+      ...operate,
       schema: {
         tags,
         security,
@@ -100,6 +108,11 @@ export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: R
       }
       if (!c) throw new AppError('CLIENT_NOT_FOUND', `Client ${id} not found`);
       announceQuota(hub, c);
+      await ctx.audit.record(request, {
+        action: 'client.quota',
+        target: c.name,
+        details: { ...quotaDetails(c), ...(quota !== undefined ? { set: quota } : { add }) },
+      });
       return { success: true as const, data: clientView(c) };
     },
   );
@@ -114,18 +127,23 @@ export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: R
 
   r.post(
     '/api/admin/clients/:id/top-up',
-    { ...admin, schema: { ...one, body: TopUpClientRequest } },
+    { ...operate, schema: { ...one, body: TopUpClientRequest } },
     async (request) => {
       const { id } = request.params;
       const c = found((await ctx.store.clients.addRemaining(id, request.body.add)).client, id);
       announceQuota(hub, c);
+      await ctx.audit.record(request, {
+        action: 'client.top-up',
+        target: c.name,
+        details: { ...quotaDetails(c), add: request.body.add },
+      });
       return { success: true as const, data: clientView(c) };
     },
   );
 
   r.post(
     '/api/admin/clients/:id/reduce',
-    { ...admin, schema: { ...one, body: ReduceClientRequest } },
+    { ...operate, schema: { ...one, body: ReduceClientRequest } },
     async (request) => {
       const { id } = request.params;
       const { by } = request.body;
@@ -139,17 +157,23 @@ export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: R
         );
       }
       announceQuota(hub, c);
+      await ctx.audit.record(request, {
+        action: 'client.reduce',
+        target: c.name,
+        details: { ...quotaDetails(c), by },
+      });
       return { success: true as const, data: clientView(c) };
     },
   );
 
   r.patch(
     '/api/admin/clients/:id',
-    { ...admin, schema: { ...one, body: RenameClientRequest } },
+    { ...operate, schema: { ...one, body: RenameClientRequest } },
     async (request) => {
       const { id } = request.params;
       const c = found(await ctx.store.clients.rename(id, request.body.name), id);
       announceQuota(hub, c);
+      await ctx.audit.record(request, { action: 'client.rename', target: c.name, details: { id } });
       return { success: true as const, data: clientView(c) };
     },
   );
@@ -165,12 +189,13 @@ export const adminClientsPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub: R
         { used: c.used },
       );
     }
+    await ctx.audit.record(request, { action: 'client.delete', target: c.name, details: { id } });
     return { success: true as const, data: clientView(c) };
   });
 
   r.get(
     '/api/admin/copies',
-    { ...admin, schema: { tags, security, querystring: CopiesQuery } },
+    { ...view, schema: { tags, security, querystring: CopiesQuery } },
     async (request) => {
       const q = request.query;
       const { total, copies } = await ctx.store.sync.listCopies({

@@ -10,6 +10,7 @@ import {
 import type { JwtService } from '../auth/jwt.js';
 import { requireJwt } from '../auth/jwt.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../auth/password.js';
+import { ADMIN_SECURITY } from '../auth/admin-access.js';
 import type { ServerContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { rateLimitError } from '../rate-limiter.js';
@@ -49,11 +50,23 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
       const ok = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
       if (!user || !ok) {
         await failures.hit(key);
+        await ctx.audit.record(request, {
+          action: 'login.failed',
+          target: username,
+          details: { reason: 'credentials' },
+        });
         throw new AppError('INVALID_CREDENTIALS');
       }
       await failures.reset(key);
       // Only a caller who knows the password learns that the account is disabled.
-      if (user.disabled) throw new AppError('AUTH_FAILED', 'Account is disabled');
+      if (user.disabled) {
+        await ctx.audit.record(request, {
+          action: 'login.failed',
+          target: username,
+          details: { reason: 'disabled' },
+        });
+        throw new AppError('AUTH_FAILED', 'Account is disabled');
+      }
       // The first account to log in with a device_id owns it; another account naming it is refused.
       if (device_id !== undefined) await jwt.principals.requireOwner(device_id, user.id);
       const { token, expiresAt } = await jwt.sign({
@@ -97,9 +110,10 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
     {
       // The key is checked before the body is parsed or validated: no field list for anonymous callers.
       onRequest: ctx.adminGuard,
+      config: { access: 'admin' },
       schema: {
         tags: ['admin'],
-        security: [{ apiKey: [] }],
+        security: ADMIN_SECURITY,
         body: CreateUserRequest,
         response: { 201: UserResponse },
       },
@@ -112,6 +126,11 @@ export const authPlugin: FastifyPluginAsync<{ ctx: ServerContext; jwt: JwtServic
         role: b.role,
         name: b.name ?? null,
         email: b.email ?? null,
+      });
+      await ctx.audit.record(request, {
+        action: 'user.create',
+        target: user.username,
+        details: { id: user.id, role: user.role },
       });
       return reply.code(201).send({ success: true as const, data: publicUser(user) });
     },

@@ -88,7 +88,9 @@ export const healthPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
   }
   // Public by default, as seed 003 has them; OUTPOST_METRICS_REQUIRE_KEY=1 puts them behind X-API-Key, since
   // they tell an outsider the versions, the load and how many stations are connected.
-  const operatorOnly = ctx.config.metricsRequireKey ? { onRequest: ctx.adminGuard } : {};
+  const operatorOnly = ctx.config.metricsRequireKey
+    ? { onRequest: ctx.adminGuard, config: { access: 'view' as const } }
+    : {};
   for (const url of ['/status', '/api/status']) {
     r.get(
       url,

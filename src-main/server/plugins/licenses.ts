@@ -52,6 +52,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
     '/api/licenses',
     {
       onRequest: ctx.adminGuard,
+      config: { access: 'view' },
       schema: {
         tags: TAGS,
         security: ADMIN,
@@ -93,6 +94,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
     '/api/licenses/:id',
     {
       onRequest: ctx.adminGuard,
+      config: { access: 'view' },
       schema: { tags: TAGS, security: ADMIN, params: LicenseIdParams, response: { 200: LicenseResponse } },
     },
     async (request) => {
@@ -106,6 +108,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
     '/api/licenses/generate',
     {
       onRequest: ctx.adminGuard,
+      config: { access: 'admin' },
       schema: { tags: TAGS, security: ADMIN, body: GenerateRequest, response: { 201: GenerateResponse } },
     },
     async (request, reply) => {
@@ -120,6 +123,11 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
             max_machines: b.max_machines,
             description: b.description ?? null,
             now: nowIso(),
+          });
+          await ctx.audit.record(request, {
+            action: 'license.generate',
+            target: lic.id,
+            details: { duration_days: lic.duration_days, max_machines: lic.max_machines },
           });
           return reply.code(201).send({
             success: true as const,
@@ -230,6 +238,7 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
     '/api/licenses/:id',
     {
       onRequest: ctx.adminGuard,
+      config: { access: 'admin' },
       schema: {
         tags: TAGS,
         security: ADMIN,
@@ -243,6 +252,8 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
       const lic = await store.licenses.update(request.params.id, request.body, now);
       if (!lic) throw new AppError('NOT_FOUND', 'License not found');
       announce(lic.id, lic.status);
+      const action = request.body.status === 'revoked' ? 'license.revoke' : 'license.update';
+      await ctx.audit.record(request, { action, target: lic.id, details: { ...request.body } });
       return { success: true as const, data: licenseView(lic, now), message: 'License updated successfully' };
     },
   );
@@ -251,12 +262,14 @@ export const licensesPlugin: FastifyPluginAsync<{ ctx: ServerContext; hub?: Real
     '/api/licenses/:id',
     {
       onRequest: ctx.adminGuard,
+      config: { access: 'admin' },
       schema: { tags: TAGS, security: ADMIN, params: LicenseIdParams, response: { 200: DeleteResponse } },
     },
     async (request) => {
       if (!(await store.licenses.delete(request.params.id)))
         throw new AppError('NOT_FOUND', 'License not found');
       announce(request.params.id, 'deleted');
+      await ctx.audit.record(request, { action: 'license.delete', target: request.params.id });
       return {
         success: true as const,
         data: { id: request.params.id },

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Notification, NotifyRequest, NotifyResponse } from '../../../src-shared/api/realtime.js';
 import { requireJwt, type JwtService } from '../auth/jwt.js';
+import { ADMIN_SECURITY } from '../auth/admin-access.js';
 import type { ServerContext } from '../context.js';
 import type { RealtimeHub, Target } from '../realtime/hub.js';
 import type { NotificationRecord } from '../store/notifications-repo.js';
@@ -37,9 +38,10 @@ export const notifyPlugin: FastifyPluginAsync<{
     '/api/admin/notify',
     {
       onRequest: ctx.adminGuard,
+      config: { access: 'admin' },
       schema: {
         tags: ['admin'],
-        security: [{ apiKey: [] }],
+        security: ADMIN_SECURITY,
         body: NotifyRequest,
         response: { 201: NotifyResponse },
       },
@@ -63,6 +65,11 @@ export const notifyPlugin: FastifyPluginAsync<{
       ]);
       const n = view(rec, null);
       hub.publish(target, 'notification', n);
+      await ctx.audit.record(request, {
+        action: 'notification.send',
+        target: deviceId,
+        details: { id: n.id, type: n.type, title: b.title, delivered },
+      });
       return reply.code(201).send({ success: true as const, data: { ...n, delivered } });
     },
   );

@@ -7,6 +7,7 @@ import {
   SystemReportRequest,
   SystemReportResponse,
 } from '../../../src-shared/api/licenses.js';
+import { ADMIN_SECURITY } from '../auth/admin-access.js';
 import type { ServerContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { systemView } from '../licensing/view.js';
@@ -23,9 +24,10 @@ export const systemsPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     '/api/systems',
     {
       onRequest: ctx.adminGuard,
+      config: { access: 'view' },
       schema: {
         tags: ['systems'],
-        security: [{ apiKey: [] }],
+        security: ADMIN_SECURITY,
         querystring: SystemListQuery,
         response: { 200: SystemListResponse },
       },

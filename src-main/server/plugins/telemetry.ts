@@ -109,7 +109,7 @@ export const telemetryPlugin: FastifyPluginAsync<{ ctx: ServerContext }> = async
       // Seed 000 leaves the overview public, but it lists user names and IP addresses of every installation:
       // it is an admin view, so it takes the admin API key like the other admin reads (GET /api/licenses).
       onRequest: ctx.adminGuard,
-      config: { rateLimit: perIp },
+      config: { rateLimit: perIp, access: 'view' },
       schema: {
         tags: ['telemetry'],
         summary: 'Plugins overview (seed 000): list, stats, sync info, diagnosis; never cached',

@@ -56,6 +56,8 @@ export function errorFrame(code: string, error: string, details?: unknown): OutF
 export function permissionsFor(role: string): string[] {
   const base = ['receive_notifications', 'receive_quota_updates'];
   if (role === 'station') return [...base, 'sync'];
+  // A viewer watches; it neither syncs nor sends.
+  if (role === 'viewer') return [...base, 'view_presence'];
   if (role === 'operator') return [...base, 'sync', 'view_presence'];
   return [...base, 'sync', 'view_presence', 'send_notifications', 'admin', 'debug_mode'];
 }

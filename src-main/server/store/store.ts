@@ -3,6 +3,8 @@
  * planned for scale-out slots in without touching a route; the SQLite implementation (better-sqlite3) answers
  * synchronously underneath. Each route family owns one repository interface, in its own file.
  */
+import type { ApiKeysRepo } from './api-keys-repo.js';
+import type { AuditRepo } from './audit-repo.js';
 import type { ClientsRepo } from './clients-repo.js';
 import type { DeviceEventsRepo } from './device-events-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
@@ -34,6 +36,8 @@ export interface Store {
   readonly sync: SyncRepo;
   readonly notifications: NotificationsRepo;
   readonly bindings: StationBindingsRepo;
+  readonly apiKeys: ApiKeysRepo;
+  readonly audit: AuditRepo;
   /** A cheap round trip, for /health and /status. */
   ping(): Promise<StoreHealth>;
   /** Flushes anything buffered and closes the database. Safe to call twice. */

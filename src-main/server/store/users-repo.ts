@@ -1,4 +1,6 @@
-export type Role = 'admin' | 'operator' | 'station';
+import type { Role } from '../../../src-shared/api/auth.js';
+
+export type { Role };
 
 export interface UserRecord {
   id: number;
@@ -21,6 +23,12 @@ export interface NewUser {
   email?: string | null;
 }
 
+export interface UserChange {
+  role?: Role;
+  disabled?: boolean;
+  password_hash?: string;
+}
+
 export interface UsersRepo {
   count(): Promise<number>;
   findByUsername(username: string): Promise<UserRecord | undefined>;
@@ -30,6 +38,8 @@ export interface UsersRepo {
   list(): Promise<UserRecord[]>;
   /** Enables or disables a user; the updated record, or undefined when there is no such user. */
   setDisabled(id: number, disabled: boolean): Promise<UserRecord | undefined>;
+  /** Changes any of role, disabled and password hash; the updated record, or undefined when there is none. */
+  update(id: number, change: UserChange): Promise<UserRecord | undefined>;
   /** Deletes a user (and its station bindings); false when there was no such user. */
   remove(id: number): Promise<boolean>;
 }

@@ -26,6 +26,8 @@ const TABLES: readonly { to: string; from: string }[] = [
   { to: 'licenses', from: 'licenses' },
   { to: 'activations', from: 'activations' },
   { to: 'systems', from: 'systems' },
+  { to: 'api_keys', from: 'api_keys' },
+  { to: 'audit_events', from: 'audit_events' },
 ];
 
 /** The data dir's key files and the fleet key rows they become. */

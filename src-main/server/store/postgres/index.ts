@@ -1,4 +1,6 @@
 import type { Store } from '../store.js';
+import { pgApiKeys } from './api-keys.js';
+import { pgAudit } from './audit.js';
 import { pgClients } from './clients.js';
 import { openPool, type PgDb, type PgMigration } from './db.js';
 import { describeUrl } from './describe-url.js';
@@ -61,6 +63,8 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     sync: pgSync(db),
     notifications: pgNotifications(db),
     bindings: pgStationBindings(db),
+    apiKeys: pgApiKeys(db),
+    audit: pgAudit(db),
     async ping() {
       const t0 = performance.now();
       try {

@@ -43,6 +43,16 @@ export function pgUsers(db: Queryable): UsersRepo {
         id,
       ]);
     },
+    async update(id, change) {
+      const sets = ['updated_at = $2'];
+      const values: unknown[] = [id, new Date().toISOString()];
+      for (const col of ['role', 'disabled', 'password_hash'] as const) {
+        if (change[col] === undefined) continue;
+        values.push(change[col]);
+        sets.push(`${col} = $${values.length}`);
+      }
+      return one(`UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLS}`, values);
+    },
     async remove(id) {
       // station_bindings rows go with it (ON DELETE CASCADE).
       return (await db.query('DELETE FROM users WHERE id = $1 RETURNING 1', [id])).length > 0;

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { Store } from '../store.js';
+import { sqliteApiKeys } from './api-keys.js';
+import { sqliteAudit } from './audit.js';
 import { sqliteClients } from './clients.js';
 import { migrate, openDatabase } from './db.js';
 import { sqliteStationBindings } from './identity.js';
@@ -33,6 +35,8 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     sync: sqliteSync(db),
     notifications: sqliteNotifications(db),
     bindings: sqliteStationBindings(db),
+    apiKeys: sqliteApiKeys(db),
+    audit: sqliteAudit(db),
     async ping() {
       const t0 = performance.now();
       try {

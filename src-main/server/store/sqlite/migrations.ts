@@ -1,3 +1,4 @@
+import { accessMigration } from './access-migration.js';
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { identityMigration } from './identity.js';
@@ -42,5 +43,6 @@ export const migrations: Migration[] = [
   licensesTextLogMigration,
   identityMigration,
   offlineSweepMigration,
+  accessMigration,
   inventoryMigration,
 ];

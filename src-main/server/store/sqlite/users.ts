@@ -45,6 +45,24 @@ export function sqliteUsers(db: Db): UsersRepo {
       setDisabled.run(disabled ? 1 : 0, new Date().toISOString(), id);
       return toUser(byId.get(id) as UserRow | undefined);
     },
+    async update(id, change) {
+      const sets = ['updated_at = @now'];
+      const params: Record<string, unknown> = { id, now: new Date().toISOString() };
+      if (change.role !== undefined) {
+        sets.push('role = @role');
+        params.role = change.role;
+      }
+      if (change.disabled !== undefined) {
+        sets.push('disabled = @disabled');
+        params.disabled = change.disabled ? 1 : 0;
+      }
+      if (change.password_hash !== undefined) {
+        sets.push('password_hash = @password_hash');
+        params.password_hash = change.password_hash;
+      }
+      const row = db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = @id RETURNING *`).get(params);
+      return toUser(row as UserRow | undefined);
+    },
     async remove(id) {
       return remove.run(id).changes > 0;
     },

@@ -7,6 +7,7 @@ import { licensesMigration } from './005-licenses.js';
 import { offlineSweepMigration } from './006-offline-sweep.js';
 import { syncApplyMigration } from './007-sync-apply.js';
 import { licenseSearchMigration } from './008-license-search.js';
+import { accessMigration } from './009-access.js';
 import { inventoryMigration } from './010-inventory.js';
 import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
 
@@ -24,6 +25,7 @@ export const migrations: PgMigration[] = [
   offlineSweepMigration,
   syncApplyMigration,
   licenseSearchMigration,
+  accessMigration,
   inventoryMigration,
   ...runtimePgMigrations,
 ];
