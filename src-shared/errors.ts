@@ -30,6 +30,11 @@ export const ERRORS = {
     message: 'Device already registered: unregister first or use a new token',
   },
   CONFLICT: { status: 409, message: 'Conflict' },
+  DEVICE_KEYS_TAKEN: {
+    status: 409,
+    message: 'Some device keys already exist or repeat: nothing was created',
+  },
+  BATCH_NOT_FOUND: { status: 404, message: 'Enrollment batch not found' },
   LICENSE_IN_USE: { status: 409, message: 'License is already activated on the maximum number of machines' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },

@@ -26,6 +26,7 @@ import { adminUsersPlugin } from './plugins/admin-users.js';
 import { auditPlugin } from './plugins/audit.js';
 import { authPlugin } from './plugins/auth.js';
 import { devicesPlugin } from './plugins/devices.js';
+import { devicesBulkPlugin } from './plugins/devices-bulk.js';
 import { healthPlugin } from './plugins/health.js';
 import { notifyPlugin } from './plugins/notify.js';
 import { syncPlugin } from './plugins/sync.js';
@@ -142,6 +143,7 @@ export async function buildServer(opts: BuildOptions): Promise<{ app: FastifyIns
   await app.register(healthPlugin, { ctx });
   await app.register(telemetryPlugin, { ctx });
   await app.register(devicesPlugin, { ctx });
+  await app.register(devicesBulkPlugin, { ctx });
   const sessions = new RealtimeSessions(ctx, jwt, app.log);
   // Devices silent for 3 intervals are announced once for the fleet, by whichever instance holds the sweep.
   const offline = startOfflineSweep({

@@ -242,3 +242,35 @@ export const BulkEnrollResponse = z.object({
   data: z.object({ batch_id: z.string(), devices: z.array(BulkEnrolledDevice) }),
 });
 export type BulkEnrollResponse = z.infer<typeof BulkEnrollResponse>;
+
+/** A 409 `DEVICE_KEYS_TAKEN` answer's `details`: the keys that exist already or repeat in the request. */
+export const BulkKeysTakenDetails = z.object({ keys: z.array(z.string()), total: z.number().int() });
+export type BulkKeysTakenDetails = z.infer<typeof BulkKeysTakenDetails>;
+
+/** The columns of the CSV answer (`Accept: text/csv`), in order; the batch id comes in `X-Batch-Id`. */
+export const BULK_CSV_COLUMNS = ['device_key', 'token_code', 'token_expires_at'] as const;
+
+export const BatchIdParams = z.object({
+  batch_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'batch_id: 1-64 characters of A-Z a-z 0-9 _ -'),
+});
+export type BatchIdParams = z.infer<typeof BatchIdParams>;
+
+/** `DELETE /api/admin/devices/bulk/:batch_id/tokens`: the batch's unused tokens are revoked. */
+export const BulkRevokeResponse = z.object({
+  success: z.literal(true),
+  data: z.object({
+    batch_id: z.string(),
+    /** Devices in the batch. */
+    devices: z.number().int(),
+    /** Tokens still outstanding until now, revoked by this call (0 when called again). */
+    revoked: z.number().int(),
+    /** Devices that registered with their token (left as they are). */
+    registered: z.number().int(),
+  }),
+});
+export type BulkRevokeResponse = z.infer<typeof BulkRevokeResponse>;
+
+/** The bulk answer with `Accept: text/csv`: a header line of BULK_CSV_COLUMNS, then one line per device. */
+export const BulkEnrollCsv = z
+  .string()
+  .describe('text/csv: device_key,token_code,token_expires_at (CRLF lines)');

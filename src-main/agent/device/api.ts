@@ -9,6 +9,7 @@ import { AgentError, relayedCode } from '../errors.js';
 import type { HeartbeatErrorKind } from '../events.js';
 import { serverCode, serverMessage } from '../http/client.js';
 import type { DeviceInfo } from '../identity/index.js';
+import { boundedServerInterval } from './server-interval.js';
 
 const enc = encodeURIComponent;
 const bearer = (secret: string) => ({ Authorization: `Bearer ${secret}` });
@@ -101,7 +102,13 @@ export async function registerDevice(
 }
 
 export type BeatOutcome =
-  | { ok: true; message: string; latency_ms: number }
+  | {
+      ok: true;
+      message: string;
+      latency_ms: number;
+      /** The interval the server asked for, already bounded (server-interval.ts); absent when it gave none usable. */
+      server_interval_sec?: number;
+    }
   | { ok: false; fatal: boolean; kind: HeartbeatErrorKind; message: string; latency_ms: number | null };
 
 /** One heartbeat. Never throws: the loop decides what an outcome means. */
@@ -113,11 +120,21 @@ export async function sendHeartbeat(
 ): Promise<BeatOutcome> {
   const t0 = performance.now();
   try {
-    const res = await http.post<{ ok?: boolean; message?: string }>(`/api/devices/${enc(key)}/online`, info, {
-      headers: bearer(secret),
-    });
+    const res = await http.post<{ ok?: boolean; message?: string; next_heartbeat_sec?: unknown }>(
+      `/api/devices/${enc(key)}/online`,
+      info,
+      {
+        headers: bearer(secret),
+      },
+    );
     const latency = Math.round(performance.now() - t0);
-    return { ok: true, message: res.data?.message ?? 'Heartbeat accepted', latency_ms: latency };
+    const server_interval_sec = boundedServerInterval(res.data?.next_heartbeat_sec) ?? undefined;
+    return {
+      ok: true,
+      message: res.data?.message ?? 'Heartbeat accepted',
+      latency_ms: latency,
+      ...(server_interval_sec === undefined ? {} : { server_interval_sec }),
+    };
   } catch (err) {
     const latency = Math.round(performance.now() - t0);
     if (!(err instanceof AxiosError))

@@ -15,6 +15,7 @@ import { SECRET_ACCOUNTS, type SecretStore } from '../secrets/secret-store.js';
 import type { SettingsStore } from '../settings/settings.js';
 import { fetchServerHostKey, publishSshKey, registerDevice, sendHeartbeat, type BeatOutcome } from './api.js';
 import { HeartbeatLoop, type HeartbeatTimings } from './heartbeat.js';
+import { boundedServerInterval } from './server-interval.js';
 import { PluginHeartbeat } from './plugin-heartbeat.js';
 import { checkServerHostKey, ensureSshKeyPair, sshFingerprint, type HostKeyCheck } from './ssh.js';
 import { DeviceStateFile, type DeviceState } from './state.js';
@@ -91,6 +92,8 @@ export class DeviceService {
       intervalMs,
       backoff: { baseMs, capMs: t.backoffCapMs ?? 5 * 60_000, floorMs: Math.min(baseMs, 1000) },
       inactiveAfter: t.inactiveAfter ?? 5,
+      // A fixed interval given to the service (tests, benchmarks) is not replaced by the server's.
+      followServer: t.intervalMs === undefined,
     };
   }
 
@@ -183,6 +186,7 @@ export class DeviceService {
     this.file.save(this.state);
     this.file.rememberKey(key);
     this.loop.reset();
+    this.loop.adoptServerInterval(boundedServerInterval(res.next_heartbeat_sec) ?? undefined);
     log.info({ device_key: key }, 'device registered');
     this.emit();
     // Seed 004: the first heartbeat right after registration.
@@ -234,6 +238,11 @@ export class DeviceService {
 
   get pluginHeartbeat(): PluginHeartbeat {
     return this.plugin;
+  }
+
+  /** The interval the next successful heartbeat waits, in seconds: the server's when it gave one. */
+  get heartbeatIntervalSec(): number {
+    return this.loop.intervalMs() / 1000;
   }
 
   /** Number of heartbeat attempts made by this service (bench, tests). */

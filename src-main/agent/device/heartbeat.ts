@@ -4,6 +4,8 @@
  * to `inactive` at 5 consecutive failures and keep retrying, so a server that comes back is found again without
  * restarting the agent. A fatal answer (401/404: revoked or unknown device) stops the loop with
  * "re-registration needed". A beat that throws is caught: the loop never dies on one bad beat.
+ * The server may set the interval (`next_heartbeat_sec` in its answers): the loop adopts it, bounded, for the
+ * next tick after the answer that carried it, without a restart.
  */
 import { createLogger } from '../logging/logger.js';
 import type { HeartbeatErrorKind } from '../events.js';
@@ -17,6 +19,11 @@ export interface HeartbeatTimings {
   backoff: BackoffOptions;
   /** Consecutive failures after which the status is `inactive` (seed 004: 5). */
   inactiveAfter: number;
+  /**
+   * Whether the server's interval replaces `intervalMs` (default true). False when `intervalMs` is a fixed
+   * override (tests and benchmarks that beat every few milliseconds).
+   */
+  followServer?: boolean;
 }
 
 export interface HeartbeatState {
@@ -46,6 +53,8 @@ export class HeartbeatLoop {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The interval the server last asked for (bounded), in ms; null until it gave one. */
+  private serverIntervalMs: number | null = null;
   beats = 0;
 
   constructor(
@@ -83,9 +92,28 @@ export class HeartbeatLoop {
     return this.enqueue();
   }
 
-  /** Forget failures and the fatal flag (after a new registration). */
+  /** Forget failures, the fatal flag and the server's interval (after a new registration). */
   reset(): void {
     Object.assign(this.state, initialHeartbeatState());
+    this.serverIntervalMs = null;
+  }
+
+  /** What a successful beat waits before the next one: the server's interval when it gave one. */
+  intervalMs(): number {
+    const t = this.timings();
+    return t.followServer !== false && this.serverIntervalMs !== null ? this.serverIntervalMs : t.intervalMs;
+  }
+
+  /**
+   * Takes the interval the server asked for (already bounded by server-interval.ts), from the next tick on.
+   * Undefined (an older server, or a value that was not a number) keeps the current one.
+   */
+  adoptServerInterval(sec: number | undefined): void {
+    if (sec === undefined) return;
+    const ms = sec * 1000;
+    if (ms === this.serverIntervalMs) return;
+    this.serverIntervalMs = ms;
+    log.info({ interval_sec: sec }, 'heartbeat interval set by the server');
   }
 
   private enqueue(): Promise<BeatOutcome> {
@@ -125,7 +153,8 @@ export class HeartbeatLoop {
       s.last_latency_ms = o.latency_ms;
       s.heartbeat = this.running ? 'active' : 'stopped';
       log.info({ latency_ms: o.latency_ms }, 'heartbeat sent');
-      this.schedule(t.intervalMs);
+      this.adoptServerInterval(o.server_interval_sec);
+      this.schedule(this.intervalMs());
     } else if (o.fatal) {
       s.last_error = o.message;
       s.last_error_kind = o.kind;

@@ -9,6 +9,7 @@ import type { ClientsRepo } from './clients-repo.js';
 import type { DeviceEventsRepo } from './device-events-repo.js';
 import type { DevicesRepo } from './devices-repo.js';
 import type { GroupsRepo } from './groups-repo.js';
+import type { DevicesBulkRepo } from './devices-bulk-repo.js';
 import type { LicensesRepo } from './licenses-repo.js';
 import type { NotificationsRepo } from './notifications-repo.js';
 import type { PluginsRepo } from './plugins-repo.js';
@@ -32,6 +33,8 @@ export interface Store {
   readonly devices: DevicesRepo;
   readonly groups: GroupsRepo;
   readonly deviceEvents: DeviceEventsRepo;
+  /** Bulk enrollment batches (devices-bulk-repo.ts). */
+  readonly bulk: DevicesBulkRepo;
   readonly clients: ClientsRepo;
   readonly sync: SyncRepo;
   readonly notifications: NotificationsRepo;

@@ -6,6 +6,7 @@ import { openPool, type PgDb, type PgMigration } from './db.js';
 import { describeUrl } from './describe-url.js';
 import { HEARTBEAT_FLUSH_MS, pgDevices } from './devices.js';
 import { pgDeviceEvents, pgGroups } from './groups.js';
+import { pgDevicesBulk } from './devices-bulk.js';
 import { pgLicenses } from './licenses.js';
 import { migrate, SchemaTooNewError } from './migrate.js';
 import { migrations as allMigrations } from './migrations/index.js';
@@ -59,6 +60,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     devices,
     groups: pgGroups(db),
     deviceEvents: pgDeviceEvents(db),
+    bulk: pgDevicesBulk(db),
     clients: pgClients(db),
     sync: pgSync(db),
     notifications: pgNotifications(db),

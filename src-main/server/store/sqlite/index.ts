@@ -7,6 +7,7 @@ import { migrate, openDatabase } from './db.js';
 import { sqliteStationBindings } from './identity.js';
 import { sqliteDevices } from './devices.js';
 import { sqliteDeviceEvents, sqliteGroups } from './groups.js';
+import { sqliteDevicesBulk } from './devices-bulk.js';
 import { sqliteLicenses } from './licenses.js';
 import { migrations } from './migrations.js';
 import { sqliteNotifications } from './notifications.js';
@@ -31,6 +32,7 @@ export function createSqliteStore(dataDir: string | ':memory:'): Store {
     devices,
     groups: sqliteGroups(db),
     deviceEvents: sqliteDeviceEvents(db),
+    bulk: sqliteDevicesBulk(db),
     clients: sqliteClients(db),
     sync: sqliteSync(db),
     notifications: sqliteNotifications(db),

@@ -1,6 +1,7 @@
 import { accessMigration } from './access-migration.js';
 import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
+import { devicesBulkMigration } from './devices-bulk.js';
 import { identityMigration } from './identity.js';
 import { inventoryMigration } from './inventory-schema.js';
 import { licensesMigration } from './licenses.js';
@@ -45,4 +46,5 @@ export const migrations: Migration[] = [
   offlineSweepMigration,
   accessMigration,
   inventoryMigration,
+  devicesBulkMigration,
 ];

@@ -9,6 +9,7 @@ import { syncApplyMigration } from './007-sync-apply.js';
 import { licenseSearchMigration } from './008-license-search.js';
 import { accessMigration } from './009-access.js';
 import { inventoryMigration } from './010-inventory.js';
+import { deviceBatchesMigration } from './012-device-batches.js';
 import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
 
 /**
@@ -27,5 +28,6 @@ export const migrations: PgMigration[] = [
   licenseSearchMigration,
   accessMigration,
   inventoryMigration,
+  deviceBatchesMigration,
   ...runtimePgMigrations,
 ];
