@@ -165,4 +165,73 @@ describe('operator console session against a real server', () => {
     expect(await session.status()).toMatchObject({ state: 'embedded', kind: 'embedded', role: 'admin' });
     expect((await inventory.list({ limit: 1 })).pagination.total).toBe(7);
   });
+
+  it('signs in with a username and password (the JWT in the secret store) and shows the role', async () => {
+    fresh();
+    const s = await session.signIn({ username: TEST_ADMIN.username, password: TEST_ADMIN.password });
+    expect(s).toMatchObject({ state: 'signed_in', kind: 'user', name: TEST_ADMIN.username, role: 'admin' });
+    expect(s.expires_at).toEqual(expect.any(String));
+    expect(JSON.stringify(s)).not.toContain(TEST_ADMIN.password);
+    const kept = await secrets.get(CONSOLE_ACCOUNT_PREFIX + server.url);
+    expect(kept).not.toContain(TEST_ADMIN.password);
+    expect((await inventory.list({ limit: 1 })).pagination.total).toBeGreaterThanOrEqual(7);
+  });
+
+  it('a viewer sees the inventory, and the server refuses what the role may not do', async () => {
+    fresh();
+    const made = await server.api(
+      'POST',
+      '/api/admin/users',
+      { username: 'watcher', password: 'watcher-password-1', role: 'viewer' },
+      { 'x-api-key': server.apiKey },
+    );
+    expect(made.status).toBeLessThan(300);
+    expect(await session.signIn({ username: 'watcher', password: 'watcher-password-1' })).toMatchObject({
+      role: 'viewer',
+    });
+    expect((await inventory.list({ limit: 1 })).devices).toHaveLength(1);
+    const refused = await rejection(
+      inventory.createGroup({ name: 'nope', heartbeat_interval_sec: 60, silence_threshold_sec: 120 }),
+    );
+    expect(refused.code).toBe('FORBIDDEN');
+  });
+
+  it('groups: created, edited, refused in words, deleted; bulk enrollment into one answers tokens that register', async () => {
+    fresh();
+    await session.signIn({ api_key: server.apiKey });
+    const bad = await rejection(inventory.updateGroup(1, { heartbeat_interval_sec: 1 }));
+    expect(bad.code).toBe('VALIDATION_ERROR');
+    expect(bad.message).toMatch(/heartbeat_interval_sec/);
+    const g = await inventory.createGroup({
+      name: 'lobby',
+      heartbeat_interval_sec: 30,
+      silence_threshold_sec: 90,
+    });
+    expect(g).toMatchObject({ name: 'lobby', device_count: 0, is_default: false });
+    expect(await inventory.updateGroup(g.id, { silence_threshold_sec: 120 })).toMatchObject({
+      silence_threshold_sec: 120,
+    });
+
+    const batch = await inventory.bulk({
+      keys: ['lobby-001', 'lobby-002'],
+      group: g.id,
+      token_ttl_sec: 3600,
+    });
+    expect(batch.devices.map((d) => d.device_key)).toEqual(['lobby-001', 'lobby-002']);
+    const first = batch.devices[0]!;
+    const reg = await server.api('POST', `/api/devices/${first.device_key}/register`, {
+      token_code: first.token_code,
+    });
+    expect(reg.status).toBe(200);
+    const dev = await inventory.get('lobby-001');
+    expect(dev).toMatchObject({ group: { id: g.id, name: 'lobby' }, heartbeat_interval_sec: 30 });
+    expect(dev.transitions.registered_at).toEqual(expect.any(String));
+    expect((await inventory.timeline('lobby-001')).events.map((e) => e.type)).toContain('registered');
+    expect((await inventory.heartbeats('lobby-001')).buckets).toHaveLength(168);
+    expect(await inventory.update('lobby-002', { note: 'spare' })).toMatchObject({ note: 'spare' });
+    expect((await inventory.list({ group: g.id })).pagination.total).toBe(2);
+
+    expect(await inventory.deleteGroup(g.id)).toEqual({ id: g.id });
+    expect((await inventory.get('lobby-001')).group.name).not.toBe('lobby');
+  });
 });

@@ -26,7 +26,26 @@ const ErrorEnvelope = z.object({
   code: z.string().optional(),
   error: z.string().optional(),
   message: z.string().optional(),
+  /** Seed 002's `[{field, message}]` for a validation error; `{keys, total}` for keys already taken. */
+  details: z
+    .union([
+      z.array(z.object({ field: z.string().optional(), message: z.string() })),
+      z.object({ keys: z.array(z.string()), total: z.number() }),
+    ])
+    .optional()
+    .catch(undefined),
 });
+
+/** The server's message with its details in words, so the operator reads which field or key is wrong. */
+function withDetails(message: string, details: z.infer<typeof ErrorEnvelope>['details']): string {
+  if (!details) return message;
+  if (Array.isArray(details)) {
+    const parts = details.slice(0, 5).map((d) => (d.field ? `${d.field}: ${d.message}` : d.message));
+    return parts.length ? `${message}: ${parts.join('; ')}` : message;
+  }
+  const shown = details.keys.slice(0, 5).join(', ');
+  return `${message}: ${shown}${details.total > 5 ? ` and ${details.total - 5} more` : ''}`;
+}
 
 export interface RawAnswer {
   status: number;
@@ -145,7 +164,7 @@ export function throwUnlessOk(status: number, json: unknown): void {
   const env = e.success ? e.data : {};
   const code = env.code ?? (status === 404 ? 'NOT_FOUND' : status === 403 ? 'FORBIDDEN' : 'SERVER_ERROR');
   const message = env.error ?? env.message ?? `Server answered HTTP ${status}`;
-  throw new AgentError(relayedCode(code), message);
+  throw new AgentError(relayedCode(code), withDetails(message, env.details));
 }
 
 export function unexpected(method: string, path: string, json: unknown, error: z.ZodError): AgentError {

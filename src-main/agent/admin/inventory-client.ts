@@ -2,7 +2,8 @@
  * The console's inventory, groups and bulk enrollment over the administered server's routes (contract:
  * src-shared/api/inventory.ts). Only a page of devices ever crosses to the UI; the CSV export is the server's
  * own (`Accept: text/csv` on the list route, same filter). Against a server from before the inventory, the
- * device list is read from its whole-list answer (legacy-inventory.ts).
+ * device list and its export are read from its whole-list answer (legacy-inventory.ts); the device page, groups
+ * and bulk enrollment need the inventory.
  */
 import { z } from 'zod';
 import {
@@ -11,11 +12,12 @@ import {
   GroupListResponse,
   GroupResponse,
   HeartbeatHistoryResponse,
+  MoveDevicesResponse,
   TimelineResponse,
   type BulkEnrollBody,
   type CreateGroupBody,
   type Group,
-  type InventoryDevice,
+  type InventoryDeviceDetail,
   type UpdateGroupBody,
 } from '../../../src-shared/api/inventory.js';
 import type { InventoryQuery } from '../../../src-shared/ipc/channels.js';
@@ -48,15 +50,8 @@ export class InventoryClient {
     return list.kind === 'inventory' ? list.body.data : pageLegacy(list.body, q ?? {});
   }
 
-  async get(key: string): Promise<InventoryDevice> {
-    const path = `/api/admin/devices/${enc(key)}`;
-    const res = await this.http.request('GET', path);
-    if (res.status === 404 || res.status === 405) {
-      // A server without the device page: find it in the list (legacy servers have no GET by key).
-      const legacy = filterLegacyOne(await this.list({ search: key, limit: 100 }), key);
-      if (legacy) return legacy;
-    }
-    return (await this.http.call(DeviceResponse, 'GET', path)).data;
+  async get(key: string): Promise<InventoryDeviceDetail> {
+    return (await this.http.call(DeviceResponse, 'GET', `/api/admin/devices/${enc(key)}`)).data;
   }
 
   async timeline(key: string, page?: number) {
@@ -70,7 +65,7 @@ export class InventoryClient {
     return { buckets: (await this.http.call(HeartbeatHistoryResponse, 'GET', path)).data.buckets };
   }
 
-  async update(key: string, patch: { note?: string | null; group?: number }): Promise<InventoryDevice> {
+  async update(key: string, patch: { note?: string | null; group?: number }): Promise<InventoryDeviceDetail> {
     const path = `/api/admin/devices/${enc(key)}`;
     return (await this.http.call(DeviceResponse, 'PUT', path, patch)).data;
   }
@@ -134,11 +129,18 @@ export class InventoryClient {
     return { id };
   }
 
+  /**
+   * The batch, then (when a group was asked for) a move of exactly its devices into that group: a server whose
+   * bulk route predates groups creates them in the default group, and the move is a no-op where it did not.
+   */
   async bulk(body: BulkEnrollBody) {
-    return (await this.http.call(BulkEnrollResponse, 'POST', '/api/admin/devices/bulk', body)).data;
+    const data = (await this.http.call(BulkEnrollResponse, 'POST', '/api/admin/devices/bulk', body)).data;
+    if (body.group !== undefined && data.devices.length > 0) {
+      await this.http.call(MoveDevicesResponse, 'POST', '/api/admin/devices/move', {
+        group: body.group,
+        device_keys: data.devices.map((d) => d.device_key),
+      });
+    }
+    return data;
   }
-}
-
-function filterLegacyOne(page: { devices: InventoryDevice[] }, key: string): InventoryDevice | undefined {
-  return page.devices.find((d) => d.device_key === key);
 }

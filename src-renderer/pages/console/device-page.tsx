@@ -71,14 +71,22 @@ export function DevicePage({ deviceKey, role }: { deviceKey: string; role: strin
             <dd data-testid="device-state">{d.state}</dd>
             <dt>Group</dt>
             <dd data-testid="device-group">{d.group.name}</dd>
+            <dt>Heartbeat interval / silence threshold</dt>
+            <dd>
+              {d.heartbeat_interval_sec} s / {d.silence_threshold_sec} s
+            </dd>
             <dt>Created</dt>
-            <dd>{formatTime(d.created_at)}</dd>
+            <dd>{formatTime(d.transitions.created_at)}</dd>
             <dt>Registered</dt>
-            <dd>{formatTime(d.registered_at)}</dd>
+            <dd>{formatTime(d.transitions.registered_at)}</dd>
+            <dt>Last went offline</dt>
+            <dd>{formatTime(d.transitions.went_offline_at)}</dd>
+            <dt>Last came back online</dt>
+            <dd>{formatTime(d.transitions.came_online_at)}</dd>
+            <dt>Revoked</dt>
+            <dd>{formatTime(d.transitions.revoked_at)}</dd>
             <dt>Last seen</dt>
             <dd>{formatTime(d.last_seen)}</dd>
-            <dt>Revoked</dt>
-            <dd>{formatTime(d.revoked_at)}</dd>
             <dt>Hostname</dt>
             <dd>{d.hostname ?? '—'}</dd>
             <dt>IP (LAN / public)</dt>

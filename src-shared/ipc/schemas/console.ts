@@ -7,6 +7,7 @@ import {
   DeviceState,
   Group,
   InventoryDevice,
+  InventoryDeviceDetail,
   TimelineEvent,
   UpdateGroupBody,
 } from '../../api/inventory.js';
@@ -61,7 +62,7 @@ export const consoleChannels = {
     input: InventoryQuery.optional(),
     output: z.object({ devices: z.array(InventoryDevice), pagination: Pagination }),
   },
-  'admin.inventory.get': { input: KeyInput, output: InventoryDevice },
+  'admin.inventory.get': { input: KeyInput, output: InventoryDeviceDetail },
   'admin.inventory.timeline': {
     input: z.strictObject({ device_key: DeviceKey, page: z.number().int().min(1).optional() }),
     output: z.object({ events: z.array(TimelineEvent), pagination: Pagination }),
@@ -76,7 +77,7 @@ export const consoleChannels = {
       note: z.string().max(500).nullable().optional(),
       group: z.number().int().positive().optional(),
     }),
-    output: InventoryDevice,
+    output: InventoryDeviceDetail,
   },
   /** The CSV of every device matching the filter (paging ignored), as the server writes it. */
   'admin.inventory.exportCsv': {
