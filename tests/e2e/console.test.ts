@@ -60,7 +60,7 @@ describe.skipIf(skip !== null)('operator console for a fleet server', () => {
     await page.getByRole('heading', { name: 'Server admin', level: 2 }).waitFor();
   };
 
-  it('refuses a wrong password on screen, then signs in with a pasted API key and shows who is signed in', async () => {
+  it('refuses a wrong password on screen, then signs in with username and password, signs out, then signs in with a pasted API key', async () => {
     const { page } = browser;
     await openConsole();
     await page.getByRole('heading', { name: `Sign in to ${srv.url}` }).waitFor();
@@ -69,6 +69,12 @@ describe.skipIf(skip !== null)('operator console for a fleet server', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
     await screenshot(page, 'console-wrong-password');
+
+    await page.getByLabel('Password', { exact: true }).fill(TEST_ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await waitForTestId(page, 'console-who', (t) => t.includes(`${TEST_ADMIN.username} (admin)`));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: `Sign in to ${srv.url}` }).waitFor();
 
     await page.getByLabel('With an API key').check();
     await page.getByLabel('API key', { exact: true }).fill(srv.apiKey);
@@ -128,6 +134,53 @@ describe.skipIf(skip !== null)('operator console for a fleet server', () => {
     await screenshot(page, 'console-device');
     await page.goBack();
     await waitForTestId(page, 'inventory-total', (t) => t.includes('12 matching'));
+  });
+
+  it('creates groups (the rule in words when refused) and enrolls a batch into one: the download holds tokens that register', async () => {
+    const { page } = browser;
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Groups' }).click();
+    await page.getByRole('heading', { name: 'Groups' }).waitFor();
+    await page.getByLabel('Group name').fill('lobby');
+    await page.getByLabel('Heartbeat interval (seconds)').fill('60');
+    await page.getByLabel('Silence threshold (seconds)').fill('30');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'silence_threshold_sec must be at least heartbeat_interval_sec' })
+      .waitFor();
+    await page.getByLabel('Silence threshold (seconds)').fill('180');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await waitForTestId(page, 'group-row-lobby', (t) => t.includes('60 s') && t.includes('180 s'));
+    await screenshot(page, 'console-groups');
+
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Devices' }).click();
+    await page.getByRole('button', { name: 'Bulk enrollment…' }).click();
+    await page.getByLabel('Number of devices').fill('3');
+    await page.getByLabel('Key prefix').fill('e2e-bulk-');
+    await page.getByLabel('Into group').selectOption({ label: 'lobby' });
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Create devices and download tokens' }).click();
+    const rows = readFileSync(await (await download).path(), 'utf8')
+      .trim()
+      .split('\n');
+    expect(rows[0]).toBe('device_key,token_code,token_expires_at');
+    expect(rows).toHaveLength(4);
+    await page.getByTestId('bulk-result').waitFor();
+    await screenshot(page, 'console-bulk-enrolled');
+    const [deviceKey, token] = rows[1]!.split(',') as [string, string];
+    expect(deviceKey).toBe('e2e-bulk-001');
+    const reg = await srv.api('POST', `/api/devices/${deviceKey}/register`, { token_code: token });
+    expect(reg.status).toBe(200);
+    await page.getByRole('button', { name: 'Done, forget the tokens' }).click();
+    expect(await page.getByTestId('bulk-result').count()).toBe(0);
+
+    await page.goto(`${agent.origin}/#/admin/devices?search=e2e-bulk&sort=device_key&order=asc`);
+    await waitForTestId(page, 'inventory-total', (t) => t.includes('3 matching'));
+    await waitForTestId(
+      page,
+      `inventory-row-${deviceKey}`,
+      (t) => t.includes('lobby') && !t.includes('never'),
+    );
   });
 
   it('says "Signed out: sign in again" when the server stops accepting the key, and signs out', async () => {
