@@ -48,7 +48,7 @@ export class AdminClient {
     this.http = new AdminHttp(() => this.require(), timeoutMs);
     this.sampler = new HeartbeatSampler({
       fetchText: (path) => this.text(path),
-      devices: () => this.listDevices(),
+      counts: () => this.deviceCounts(),
     });
   }
 
@@ -63,6 +63,16 @@ export class AdminClient {
       devices:
         list.kind === 'legacy' ? list.body.devices.map(toDevice) : list.body.data.devices.map(toDevice),
     };
+  }
+
+  /** Online and total devices: the inventory's totals (one row each), or an older server's own counts. */
+  async deviceCounts(): Promise<{ online: number; total: number }> {
+    const read = async (q: string) => parseDeviceList(await this.http.json('GET', q), 'GET', q);
+    const all = await read('/api/admin/devices?limit=1');
+    if (all.kind === 'legacy') return { online: all.body.online, total: all.body.count };
+    const online = await read('/api/admin/devices?limit=1&state=online');
+    const total = all.body.data.pagination.total;
+    return { online: online.kind === 'inventory' ? online.body.data.pagination.total : 0, total };
   }
 
   async createDevice(input: ChannelInput<'admin.devices.create'>): Promise<DeviceToken> {
