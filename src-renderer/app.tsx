@@ -1,6 +1,6 @@
 /**
  * The app shell: header, navigation (hash routes, so a reload stays on the page and links work from the
- * keyboard), and the pages. Admin appears only while the embedded server runs with admin access.
+ * keyboard), and the pages. Admin is the operator's console for whichever server the active profile points at.
  */
 import { useEffect, useState } from 'react';
 import { ApiProvider, useApi, useQuery } from './api/context.js';
@@ -30,7 +30,9 @@ const PAGES: { id: PageId; label: string }[] = [
 ];
 
 function pageFromHash(): PageId {
-  const h = typeof location === 'undefined' ? '' : location.hash.replace(/^#\/?/, '');
+  // `#/admin/devices?state=online`: the first segment picks the page, the rest is the page's own.
+  const h =
+    typeof location === 'undefined' ? '' : (location.hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '');
   return (PAGES.find((p) => p.id === h)?.id ?? 'registration') as PageId;
 }
 
@@ -60,8 +62,8 @@ function Shell({ shell }: { shell: ShellBridge | undefined }) {
     document.title = `${label} — Outpost`;
   }, [page]);
 
-  const visible = PAGES.filter((p) => p.id !== 'admin' || adminOn);
-  const current = page === 'admin' && !adminOn && server.data ? 'registration' : page;
+  const visible = PAGES;
+  const current = page;
 
   return (
     <div className="app">
@@ -106,8 +108,7 @@ function Shell({ shell }: { shell: ShellBridge | undefined }) {
         {current === 'station' && <StationPage />}
         {current === 'license' && <LicensePage />}
         {current === 'settings' && <SettingsPage />}
-        {current === 'admin' && adminOn && <AdminPage />}
-        {current === 'admin' && !server.data && null}
+        {current === 'admin' && <AdminPage />}
       </main>
     </div>
   );

@@ -19,7 +19,7 @@ import type { Result } from '../../src-shared/result.js';
 import type { AdminClient } from './admin/admin-client.js';
 import type { ServerController } from './admin/embedded-server.js';
 import type { AgentServices } from './agent.js';
-import { createHandlers, type AppInfoBase, type Handlers } from './api/handlers.js';
+import { createHandlers, type AppInfoBase, type HandlerDeps, type Handlers } from './api/handlers.js';
 import { findSecretKey, withoutSecrets } from './api/secret-guard.js';
 import { describeError, isAgentError } from './errors.js';
 import type { AgentEvent } from './events.js';
@@ -36,6 +36,7 @@ export interface AgentApiOptions {
   app: AppInfoBase;
   server?: ServerController;
   admin?: AdminClient;
+  console?: HandlerDeps['console'];
   openLogsFolder?: (path: string) => Promise<boolean>;
   env?: NodeJS.ProcessEnv;
 }

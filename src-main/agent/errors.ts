@@ -46,6 +46,8 @@ export const AGENT_ERRORS = {
   NOT_AVAILABLE: { message: "Not available in this agent: check the agent's start-up log" },
   /** The admin console needs the embedded server running with its API key. */
   ADMIN_UNAVAILABLE: { message: 'The server admin needs the embedded server: turn it on in Settings' },
+  /** The console's sign-in to a server is missing, expired or no longer accepted: the operator signs in again. */
+  SIGNED_OUT: { message: 'Signed out: sign in again' },
   /** A risky action (LAN exposure, reset) was asked for without its explicit confirmation. */
   CONFIRMATION_REQUIRED: { message: 'This action needs an explicit confirmation' },
 } as const satisfies Record<string, AgentErrorDef>;

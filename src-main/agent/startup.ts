@@ -11,6 +11,8 @@
  */
 import type { ServerStatus } from '../../src-shared/ipc/channels.js';
 import { AdminClient } from './admin/admin-client.js';
+import { ConsoleSession } from './admin/console-session.js';
+import { InventoryClient } from './admin/inventory-client.js';
 import { EmbeddedServer, type ServerSpawner } from './admin/embedded-server.js';
 import type { Agent } from './agent.js';
 import { createAgentApi, type AgentApi, type AppInfoBase } from './api.js';
@@ -43,12 +45,26 @@ export function assembleAgentStack(opts: AgentStackOptions): AgentStack {
     onReady: () => admin.sampler.start(),
     onStopped: () => admin.sampler.stop(),
   });
-  const admin: AdminClient = new AdminClient(() => server.adminEndpoint());
+  // The console administers the server the active profile points at: the embedded one with its own key, any
+  // other after the operator signs in.
+  const session = new ConsoleSession({
+    targetUrl: () => {
+      try {
+        return agent.settings.activeProfile().base_url;
+      } catch {
+        return null;
+      }
+    },
+    embedded: () => server.adminEndpoint(),
+    secrets: agent.secrets,
+  });
+  const admin: AdminClient = new AdminClient(() => session.endpoint());
   const api = createAgentApi({
     agent,
     app: opts.app,
     server,
     admin,
+    console: { session, inventory: new InventoryClient(admin.http) },
     openLogsFolder: opts.openLogsFolder,
     env: opts.env,
   });

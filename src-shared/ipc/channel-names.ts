@@ -47,6 +47,20 @@ export const CHANNEL_NAME_LIST = [
   'admin.licenses.generate',
   'admin.licenses.revoke',
   'admin.stats',
+  'admin.session.status',
+  'admin.session.signIn',
+  'admin.session.signOut',
+  'admin.inventory.list',
+  'admin.inventory.get',
+  'admin.inventory.timeline',
+  'admin.inventory.heartbeats',
+  'admin.inventory.update',
+  'admin.inventory.exportCsv',
+  'admin.groups.list',
+  'admin.groups.create',
+  'admin.groups.update',
+  'admin.groups.delete',
+  'admin.devices.bulk',
 ] as const;
 
 export type ChannelName = (typeof CHANNEL_NAME_LIST)[number];

@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import type { ChannelName } from './channel-names.js';
 import { admin } from './schemas/admin.js';
 import { app } from './schemas/app.js';
+import { consoleChannels } from './schemas/console.js';
 import { device } from './schemas/device.js';
 import { license } from './schemas/license.js';
 import { server } from './schemas/server.js';
@@ -26,6 +27,7 @@ export const channels = {
   ...server,
   ...app,
   ...admin,
+  ...consoleChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -67,6 +69,7 @@ export const TRANSPORT_ERRORS = {
 export * from './schemas/admin.js';
 export * from './schemas/app.js';
 export * from './schemas/common.js';
+export * from './schemas/console.js';
 export * from './schemas/device.js';
 export * from './schemas/license.js';
 export * from './schemas/server.js';

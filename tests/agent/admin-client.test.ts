@@ -44,6 +44,8 @@ describe('admin client against the real server', () => {
       token_expires_at: token.expires_at,
     });
     expect((await admin.outstandingTokens()).tokens).toEqual([token]);
+    // Counts for the activity chart come from the inventory's totals, not from a list of every device.
+    expect(await admin.deviceCounts()).toEqual({ online: 0, total: 1 });
     expect(await admin.revokeDevice('kiosk-9')).toEqual({ device_key: 'kiosk-9' });
     expect((await admin.listDevices()).devices[0]).toMatchObject({ revoked: true });
 

@@ -1,7 +1,7 @@
 /**
- * The admin console's HTTP side: main calls the embedded server's admin routes with the admin API key it holds
- * (from the SecretStore) and hands the UI plain data shaped by the channel map. The key never leaves this
- * module; server error envelopes become AgentErrors with the server's code and message.
+ * The admin console's HTTP side: main calls the administered server's admin routes with the credential the
+ * console session holds (the embedded server's key, or an operator's sign-in, both from the SecretStore) and
+ * hands the UI plain data shaped by the channel map. The credential never leaves main.
  */
 import type {
   AdminClient as AdminClientRow,
@@ -12,7 +12,6 @@ import type {
   DeviceToken,
 } from '../../../src-shared/ipc/channels.js';
 import {
-  AdminDeviceList,
   AdminRevokeResponse,
   AdminTokenResponse,
   type AdminDevice as ServerDevice,
@@ -24,28 +23,18 @@ import {
   type LicenseView,
 } from '../../../src-shared/api/licenses.js';
 import { ClientListResponse, ClientResponse, type Client } from '../../../src-shared/api/sync.js';
-import http from 'node:http';
-import axios, { type AxiosInstance } from 'axios';
-import { z } from 'zod';
-import { AgentError, relayedCode } from '../errors.js';
-import { USER_AGENT } from '../http/client.js';
+import type { z } from 'zod';
+import { AgentError } from '../errors.js';
+import { AdminHttp, type AdminEndpoint } from './admin-http.js';
+import { parseDeviceList } from './legacy-inventory.js';
 import { HeartbeatSampler } from './stats-sampler.js';
 
-export interface AdminEndpoint {
-  url: string;
-  apiKey: string;
-}
-
-/** The one bit of the error envelope (seed 002 / seed 004) the agent relays: its code and message. */
-const ErrorEnvelope = z.object({
-  code: z.string().optional(),
-  error: z.string().optional(),
-  message: z.string().optional(),
-});
+export type { AdminEndpoint } from './admin-http.js';
 
 export class AdminClient {
   readonly sampler: HeartbeatSampler;
-  private readonly http: AxiosInstance;
+  /** Shared with the inventory client: one connection pool and one error mapping per console. */
+  readonly http: AdminHttp;
   /**
    * Tokens this console issued, by device key, so the operator can copy them again until they are used. Memory
    * only (the server keeps a hash): a restart of the agent forgets them, and "New token" issues another.
@@ -56,25 +45,34 @@ export class AdminClient {
     private readonly endpoint: () => Promise<AdminEndpoint | null>,
     timeoutMs = 10_000,
   ) {
-    // Loopback only: no proxy from the environment, keep-alive to the one server, raw text (parsed above).
-    this.http = axios.create({
-      timeout: timeoutMs,
-      proxy: false,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      headers: { 'User-Agent': USER_AGENT },
-    });
+    this.http = new AdminHttp(() => this.require(), timeoutMs);
     this.sampler = new HeartbeatSampler({
       fetchText: (path) => this.text(path),
-      devices: () => this.listDevices(),
+      counts: () => this.deviceCounts(),
     });
   }
 
+  /**
+   * The first page (100) of devices in the console's old row shape. A server with the inventory answers pages;
+   * an older one answers its whole list in the legacy shape: both are read.
+   */
   async listDevices(): Promise<{ devices: AdminDevice[] }> {
-    const body = await this.call(AdminDeviceList, 'GET', '/api/admin/devices');
-    return { devices: body.devices.map(toDevice) };
+    const path = '/api/admin/devices?limit=100&sort=created_at&order=asc';
+    const list = parseDeviceList(await this.http.json('GET', path), 'GET', path);
+    return {
+      devices:
+        list.kind === 'legacy' ? list.body.devices.map(toDevice) : list.body.data.devices.map(toDevice),
+    };
+  }
+
+  /** Online and total devices: the inventory's totals (one row each), or an older server's own counts. */
+  async deviceCounts(): Promise<{ online: number; total: number }> {
+    const read = async (q: string) => parseDeviceList(await this.http.json('GET', q), 'GET', q);
+    const all = await read('/api/admin/devices?limit=1');
+    if (all.kind === 'legacy') return { online: all.body.online, total: all.body.count };
+    const online = await read('/api/admin/devices?limit=1&state=online');
+    const total = all.body.data.pagination.total;
+    return { online: online.kind === 'inventory' ? online.body.data.pagination.total : 0, total };
   }
 
   async createDevice(input: ChannelInput<'admin.devices.create'>): Promise<DeviceToken> {
@@ -191,82 +189,12 @@ export class AdminClient {
     return ep;
   }
 
-  /**
-   * One request to the embedded server; any HTTP status resolves (the caller maps it). Through axios like the
-   * rest of the agent, not the global fetch: fetch would load Node's undici (~13 MB of RSS) into an
-   * agent that otherwise never needs it.
-   */
-  private async request(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; text: string }> {
-    const ep = await this.require();
-    try {
-      const res = await this.http.request<string>({
-        method,
-        url: `${ep.url}${path}`,
-        headers: {
-          'x-api-key': ep.apiKey,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        data: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, text: typeof res.data === 'string' ? res.data : '' };
-    } catch {
-      throw new AgentError(
-        'NETWORK_ERROR',
-        'The embedded server did not answer: check Settings → Embedded server',
-      );
-    }
+  private call<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown) {
+    return this.http.call(schema, method, path, body);
   }
 
-  /**
-   * One admin call, its answer parsed with the schema the server's route answers with: a success of another
-   * shape (an older or foreign server) is UNEXPECTED_RESPONSE naming the route and the first mismatch, never a
-   * row of defaulted values.
-   */
-  private async call<S extends z.ZodType>(
-    schema: S,
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<z.output<S>> {
-    const res = await this.request(method, path, body);
-    let json: unknown = undefined;
-    try {
-      json = JSON.parse(res.text);
-    } catch {
-      // non-JSON answer: handled below
-    }
-    if (res.status < 200 || res.status >= 300) {
-      const e = ErrorEnvelope.safeParse(json);
-      const env = e.success ? e.data : {};
-      const code = env.code ?? (res.status === 404 ? 'NOT_FOUND' : 'SERVER_ERROR');
-      const message = env.error ?? env.message ?? `Server answered HTTP ${res.status}`;
-      throw new AgentError(relayedCode(code), message);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const what =
-        json === undefined
-          ? 'not JSON'
-          : `${issue?.path.length ? `${issue.path.join('.')}: ` : ''}${issue?.message ?? 'wrong shape'}`;
-      throw new AgentError(
-        'UNEXPECTED_RESPONSE',
-        `The embedded server's answer to ${method} ${path.split('?')[0]} is not what this agent expects (${what}): check that the server and the agent are the same version`,
-      );
-    }
-    return parsed.data;
-  }
-
-  private async text(path: string): Promise<string> {
-    const res = await this.request('GET', path);
-    if (res.status < 200 || res.status >= 300) {
-      throw new AgentError('SERVER_ERROR', `Server answered HTTP ${res.status}`);
-    }
-    return res.text;
+  private text(path: string): Promise<string> {
+    return this.http.text(path);
   }
 }
 

@@ -41,7 +41,8 @@ export class HeartbeatSampler {
   constructor(
     private readonly src: {
       fetchText(path: string): Promise<string>;
-      devices(): Promise<{ devices: Array<{ online: boolean }> }>;
+      /** Devices online now and in all (counts, not lists: a fleet may hold 100,000). */
+      counts(): Promise<{ online: number; total: number }>;
     },
     private readonly intervalMs = 60_000,
   ) {}
@@ -64,7 +65,7 @@ export class HeartbeatSampler {
   async sample(now = new Date()): Promise<void> {
     try {
       const count = readCounter(await this.src.fetchText('/metrics'), COUNTER);
-      const online = (await this.src.devices()).devices.filter((d) => d.online).length;
+      const { online } = await this.src.counts();
       if (count !== null && this.lastCount !== null) {
         const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString();
         this.points.push({ minute, heartbeats: Math.max(0, count - this.lastCount), online });
@@ -81,10 +82,10 @@ export class HeartbeatSampler {
     total_devices: number;
     points: StatsPoint[];
   }> {
-    const { devices } = await this.src.devices();
+    const { online, total } = await this.src.counts();
     return {
-      online_devices: devices.filter((d) => d.online).length,
-      total_devices: devices.length,
+      online_devices: online,
+      total_devices: total,
       points: [...this.points],
     };
   }

@@ -6,7 +6,10 @@
 import type { Channel, ChannelOutput, Channels, SettingsView } from '../../../src-shared/ipc/channels.js';
 import type { z } from 'zod';
 import { AdminClient } from '../admin/admin-client.js';
+import { consoleHandlers } from '../admin/console-handlers.js';
+import type { ConsoleSession } from '../admin/console-session.js';
 import type { ServerController } from '../admin/embedded-server.js';
+import type { InventoryClient } from '../admin/inventory-client.js';
 import type { AgentServices } from '../agent.js';
 import { AgentError, describeError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
@@ -29,6 +32,8 @@ export interface HandlerDeps {
   app: AppInfoBase;
   server?: ServerController;
   admin?: AdminClient;
+  /** The console's sign-in and inventory (any server the active profile points at). */
+  console?: { session: ConsoleSession; inventory: InventoryClient };
   /** Electron: shell.openPath on the logs folder. Headless: absent (answers opened:false). */
   openLogsFolder?: (path: string) => Promise<boolean>;
   /** Overrides the OUTPOST_SERVER_URL check (tests). */
@@ -52,6 +57,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     deps.admin ??
     (() => {
       throw notAvailable('The server admin');
+    })();
+  const consoleDeps = () =>
+    deps.console ??
+    (() => {
+      throw notAvailable('The operator console');
     })();
   const deviceStatus = () => agent.device.status();
   const stationStatus = () => station.status();
@@ -173,5 +183,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'admin.licenses.generate': (input) => admin().generateLicense(input),
     'admin.licenses.revoke': ({ id }) => admin().revokeLicense(id),
     'admin.stats': () => admin().stats(),
+    ...consoleHandlers(
+      () => consoleDeps().session,
+      () => consoleDeps().inventory,
+    ),
   };
 }
