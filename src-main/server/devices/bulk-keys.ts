@@ -1,4 +1,5 @@
 import { BULK_CSV_COLUMNS, type BulkEnrolledDevice } from '../../../src-shared/api/inventory.js';
+import { csvLine } from '../csv.js';
 
 /** The prefix of generated keys when the operator gives none (seed 004's keys read `device-…`). */
 export const DEFAULT_BULK_PREFIX = 'device-';
@@ -28,12 +29,9 @@ export function repeatedKeys(keys: readonly string[]): string[] {
   return [...repeated];
 }
 
-/**
- * The batch as CSV (RFC 4180, CRLF). No field needs quoting: keys are `[A-Za-z0-9._-]`, tokens hex, times ISO;
- * none can start with `=`, `+` or `@`, which spreadsheets would run as a formula.
- */
+/** The batch as CSV, through the one encoder (a key may start with `-`, which a spreadsheet reads as a formula). */
 export function bulkCsv(devices: readonly BulkEnrolledDevice[]): string {
-  const lines = [BULK_CSV_COLUMNS.join(',')];
-  for (const d of devices) lines.push(`${d.device_key},${d.token_code},${d.token_expires_at}`);
-  return lines.join('\r\n') + '\r\n';
+  let out = csvLine(BULK_CSV_COLUMNS);
+  for (const d of devices) out += csvLine([d.device_key, d.token_code, d.token_expires_at]);
+  return out;
 }

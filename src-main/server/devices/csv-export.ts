@@ -1,20 +1,10 @@
 import { Readable } from 'node:stream';
+import { csvLine } from '../csv.js';
 import { DEVICE_CSV_COLUMNS } from '../../../src-shared/api/inventory.js';
 import type { DeviceFilter, DevicesRepo, InventoryRow, PresencePolicy } from '../store/devices-repo.js';
 
 /** Rows per store read: memory stays flat whatever the fleet's size (one page in flight at a time). */
 export const CSV_PAGE = 1000;
-
-/**
- * One CSV cell. A cell a spreadsheet would run as a formula (leading = + - @, tab or CR) is prefixed with `'`
- * (OWASP's advice for CSV injection); cells with a comma, quote or line break are quoted, quotes doubled.
- */
-export function csvCell(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function line(d: InventoryRow): string {
   const cells: Record<(typeof DEVICE_CSV_COLUMNS)[number], string | null> = {
@@ -34,7 +24,7 @@ function line(d: InventoryRow): string {
     created_at: d.created_at,
     revoked_at: d.revoked_at,
   };
-  return DEVICE_CSV_COLUMNS.map((c) => csvCell(cells[c])).join(',') + '\r\n';
+  return csvLine(DEVICE_CSV_COLUMNS.map((c) => cells[c]));
 }
 
 /**
