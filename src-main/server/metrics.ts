@@ -78,14 +78,14 @@ export class ServerMetrics {
    */
   readonly devicesOnline: Gauge<'group'> = new Gauge({
     name: 'outpost_devices_online',
-    help: 'Registered devices seen within 3 heartbeat intervals, per group (fleet-wide, cached per scrape interval)',
+    help: "Registered devices seen within their group's silence threshold, per group (fleet-wide, cached per scrape interval)",
     labelNames: ['group'] as const,
     registers: [this.registry],
     collect: () => this.collectFleet(this.devicesOnline, 'online'),
   });
   readonly devicesOffline: Gauge<'group'> = new Gauge({
     name: 'outpost_devices_offline',
-    help: 'Registered devices silent for over 3 heartbeat intervals, per group (fleet-wide, cached per scrape interval)',
+    help: "Registered devices silent beyond their group's silence threshold, per group (fleet-wide, cached per scrape interval)",
     labelNames: ['group'] as const,
     registers: [this.registry],
     collect: () => this.collectFleet(this.devicesOffline, 'offline'),

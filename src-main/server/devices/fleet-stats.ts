@@ -12,14 +12,17 @@ export const FLEET_STATS_TTL_MS = 15_000;
 
 export interface FleetStatsOptions {
   repo: DevicesFleetRepo;
-  /** How long a device stays online after its last heartbeat, in ms. */
-  onlineWindowMs: number;
+  /** The silence threshold of groups that set none (3 of the server's heartbeat intervals), in seconds. */
+  defaultThresholdSec: number;
   ttlMs?: number;
   /** The server clock (tests move it). */
   now?: () => number;
 }
 
-/** Online/offline per group, counted at most once per TTL; concurrent scrapes share one count in flight. */
+/**
+ * Online/offline per group, each group by its own silence threshold, counted at most once per TTL; concurrent
+ * scrapes share one count in flight.
+ */
 export class FleetStats {
   private cached: { at: number; value: FleetCount[] } | undefined;
   private inflight: Promise<FleetCount[]> | undefined;
@@ -39,7 +42,7 @@ export class FleetStats {
     this.inflight ??= (async () => {
       try {
         this.loads++;
-        const value = await this.o.repo.counts(new Date(now - this.o.onlineWindowMs).toISOString());
+        const value = await this.o.repo.counts({ now, defaultThresholdSec: this.o.defaultThresholdSec });
         this.cached = { at: now, value };
         return value;
       } finally {
@@ -61,7 +64,7 @@ export function fleetSource(store: Store, heartbeatIntervalSec: number, stats?: 
     stats ??
     new FleetStats({
       repo: store.fleet,
-      onlineWindowMs: MISSED_INTERVALS_OFFLINE * heartbeatIntervalSec * 1000,
+      defaultThresholdSec: MISSED_INTERVALS_OFFLINE * heartbeatIntervalSec,
     });
   return { fleet: () => counts.get(), backlog: () => store.devices.heartbeatBacklog() };
 }

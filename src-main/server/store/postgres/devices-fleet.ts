@@ -1,24 +1,25 @@
-import type { DevicesFleetRepo, FleetCount } from '../devices-fleet-repo.js';
+import type { DevicesFleetRepo } from '../devices-fleet-repo.js';
 import type { Queryable } from './db.js';
-
-/** Devices belong to no group yet here: every one counts in the default group. */
-const DEFAULT_GROUP = 'default';
 
 export function pgDevicesFleet(db: Queryable): DevicesFleetRepo {
   return {
-    async counts(onlineSince) {
-      // The narrow heartbeat table joined to the identity rows: one pass, no index on last_seen needed.
-      const rows = await db.query<{ online: number; registered: number }>(
-        `SELECT count(*) FILTER (WHERE h.last_seen >= $1)::int AS online, count(*)::int AS registered
-         FROM devices d JOIN device_heartbeats h USING (device_key) WHERE d.status = 'registered'`,
-        [onlineSince],
-        'outpost_fleet_counts',
+    async counts(policy) {
+      // Each group's cutoff once (MATERIALIZED), as the inventory computes `state`; the narrow heartbeat table
+      // joined to the identity rows in one pass, no index on last_seen needed. Empty groups answer zeros.
+      const rows = await db.query<{ name: string; online: number; registered: number }>(
+        `WITH cut AS MATERIALIZED (
+           SELECT id, name, $1::timestamptz - make_interval(secs => COALESCE(silence_threshold_sec, $2)) AS cutoff
+           FROM device_groups)
+         SELECT cut.name, count(h.last_seen) FILTER (WHERE h.last_seen >= cut.cutoff)::int AS online,
+                count(d.device_key)::int AS registered
+         FROM cut
+         LEFT JOIN devices d ON d.group_id = cut.id AND d.status = 'registered'
+         LEFT JOIN device_heartbeats h ON h.device_key = d.device_key
+         GROUP BY cut.id, cut.name ORDER BY cut.id`,
+        [new Date(policy.now).toISOString(), policy.defaultThresholdSec],
+        'outpost_fleet_counts_by_group',
       );
-      const row = rows[0] ?? { online: 0, registered: 0 };
-      const out: FleetCount[] = [
-        { group: DEFAULT_GROUP, online: row.online, offline: row.registered - row.online },
-      ];
-      return out;
+      return rows.map((r) => ({ group: r.name, online: r.online, offline: r.registered - r.online }));
     },
   };
 }
