@@ -1,9 +1,12 @@
+import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COPIED_SQLITE_TABLES, NOT_COPIED } from '../../src-main/server/store/migrate/sqlite-to-postgres.js';
+import { createSqliteStore } from '../../src-main/server/store/sqlite/index.js';
 import { createTestDatabase, withPg, type TestDatabase } from '../helpers/pg.js';
 import { childEnv, spawnServer, type ChildServer } from './multi-instance-helpers.js';
 
@@ -27,6 +30,14 @@ describe('migrate-to-postgres', () => {
     token?: string;
     clientId?: number;
     license?: string;
+    groupId?: number;
+    timeline?: unknown[];
+    hours?: unknown;
+    batchId?: string;
+    webhookId?: string;
+    viewerKey?: string;
+    audit?: unknown[];
+    alertId?: number;
   } = {};
 
   const migrate = (...args: string[]) =>
@@ -40,7 +51,9 @@ describe('migrate-to-postgres', () => {
     pgDir = mkdtempSync(join(tmpdir(), 'outpost-migrate-pg-'));
     db = await createTestDatabase();
     // The embedded server generates its admin key (kept as a digest in the data dir).
-    const sqlite = await spawnServer(dir, { env: { OUTPOST_API_KEYS: '' } });
+    const sqlite = await spawnServer(dir, {
+      env: { OUTPOST_API_KEYS: '', OUTPOST_WEBHOOK_ALLOW_PRIVATE: '1' },
+    });
     try {
       adminKey = /Generated admin API key[^:]*: (opk_\S+)/.exec(sqlite.stdout())![1]!;
       const admin = { 'x-api-key': adminKey };
@@ -83,8 +96,99 @@ describe('migrate-to-postgres', () => {
       const lic = await sqlite.api('POST', '/api/licenses/generate', { duration_days: 365 }, admin);
       expect(lic.status, lic.text).toBe(201);
       state.license = lic.body.data.license_key;
+
+      // The fleet-operations tables: a group with its own heartbeat policy, the device moved into it (its
+      // timeline and heartbeat hours with it), a bulk batch, a webhook, a named API key, the audit trail.
+      const g = await sqlite.api(
+        'POST',
+        '/api/admin/groups',
+        { name: 'lobby', heartbeat_interval_sec: 30, silence_threshold_sec: 90 },
+        admin,
+      );
+      expect(g.status, g.text).toBe(200);
+      state.groupId = g.body.data.id;
+      const mv = await sqlite.api(
+        'POST',
+        '/api/admin/devices/move',
+        { group: state.groupId, device_keys: [state.device.key] },
+        admin,
+      );
+      expect(mv.status, mv.text).toBe(200);
+      const bulk = await sqlite.api(
+        'POST',
+        '/api/admin/devices/bulk',
+        { count: 2, prefix: 'moved-batch-', group: state.groupId },
+        admin,
+      );
+      expect(bulk.status, bulk.text).toBe(200);
+      state.batchId = bulk.body.data.batch_id;
+      const wh = await sqlite.api(
+        'POST',
+        '/api/admin/webhooks',
+        { url: 'http://127.0.0.1:9/hook', events: ['device.revoked'] },
+        admin,
+      );
+      expect(wh.status, wh.text).toBe(201);
+      state.webhookId = wh.body.data.id;
+      const key = await sqlite.api(
+        'POST',
+        '/api/admin/api-keys',
+        { name: 'moved-viewer', role: 'viewer' },
+        admin,
+      );
+      expect(key.status, key.text).toBe(201);
+      state.viewerKey = key.body.data.key;
+      // Heartbeats are written behind: the hours are read once they are on disk, at the stop below.
+      const hb = await sqlite.api(
+        'POST',
+        `/api/devices/${state.device.key}/online`,
+        {},
+        { authorization: `Bearer ${state.device.secret}` },
+      );
+      expect(hb.status, hb.text).toBe(200);
     } finally {
       expect(await sqlite.stop()).toBe(0);
+    }
+    // What the API shows, read after the stop flushed everything: the copy must show the same.
+    const again = await spawnServer(dir, {
+      env: { OUTPOST_API_KEYS: '', OUTPOST_WEBHOOK_ALLOW_PRIVATE: '1' },
+    });
+    try {
+      const admin = { 'x-api-key': adminKey };
+      const tl = await again.api('GET', `/api/admin/devices/${state.device.key}/timeline`, undefined, admin);
+      expect(tl.status, tl.text).toBe(200);
+      state.timeline = tl.body.data.events;
+      expect(state.timeline!.length).toBeGreaterThanOrEqual(3);
+      const hours = await again.api(
+        'GET',
+        `/api/admin/devices/${state.device.key}/heartbeats`,
+        undefined,
+        admin,
+      );
+      expect(hours.status, hours.text).toBe(200);
+      state.hours = hours.body.data;
+      expect(JSON.stringify(state.hours)).toMatch(/[1-9]/);
+      const audit = await again.api('GET', '/api/admin/audit?limit=100', undefined, admin);
+      expect(audit.status, audit.text).toBe(200);
+      state.audit = audit.body.data.events;
+      expect(JSON.stringify(state.audit)).toContain('api-key.create');
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+    // An alert, as the evaluator stores one (the rule itself needs minutes of silence).
+    const file = new Database(join(dir, 'server.db'));
+    try {
+      state.alertId = Number(
+        file
+          .prepare(
+            `INSERT INTO alerts (type, target, state, first_seen, last_seen, data)
+             VALUES ('quota.low', ?, 'open', ?, ?, '{"remaining":7}')`,
+          )
+          .run(String(state.clientId), '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
+          .lastInsertRowid,
+      );
+    } finally {
+      file.close();
     }
   }, 120_000);
 
@@ -96,18 +200,41 @@ describe('migrate-to-postgres', () => {
 
   it('copies every table and the keys; the PostgreSQL server accepts the old secrets, tokens and admin key', async () => {
     const out = await migrate('--from', dir, '--database-url', db.url);
-    expect(out.stdout).toMatch(/^devices: 1 rows$/m);
+    // The enrolled device and the batch's two.
+    expect(out.stdout).toMatch(/^devices: 3 rows$/m);
     expect(out.stdout).toMatch(/^sync_ops: 3 rows$/m);
+    expect(out.stdout).toMatch(/^device_groups: 2 rows$/m);
+    expect(out.stdout).toMatch(/^device_batches: 1 rows$/m);
+    expect(out.stdout).toMatch(/^device_batch_members: 2 rows$/m);
+    expect(out.stdout).toMatch(/^alerts: 1 rows$/m);
+    expect(out.stdout).toMatch(/^webhooks: 1 rows$/m);
+    expect(out.stdout).toMatch(/^api_keys: 1 rows$/m);
     expect(out.stdout).toMatch(/keys: jwt-secret, api-key-digests, license-signing-key, ssh-host-key/);
     expect(out.stdout).not.toContain(db.url);
 
     let pgsrv: ChildServer | undefined;
     try {
-      pgsrv = await spawnServer(pgDir, { env: { OUTPOST_API_KEYS: '', OUTPOST_DATABASE_URL: db.url } });
+      pgsrv = await spawnServer(pgDir, {
+        env: { OUTPOST_API_KEYS: '', OUTPOST_DATABASE_URL: db.url, OUTPOST_WEBHOOK_ALLOW_PRIVATE: '1' },
+      });
       // The data dir's admin key, not a new one.
       expect(pgsrv.stdout()).not.toContain('Generated admin API key');
       const admin = { 'x-api-key': adminKey };
       expect((await pgsrv.api('GET', '/api/admin/devices', undefined, admin)).status).toBe(200);
+      // The device is still in its group, with its timeline and its heartbeat hours
+      // (read before this server takes a heartbeat of its own).
+      const dev = await pgsrv.api('GET', `/api/admin/devices/${state.device!.key}`, undefined, admin);
+      expect(dev.status, dev.text).toBe(200);
+      expect(dev.body.data.group).toEqual({ id: state.groupId, name: 'lobby' });
+      const tl = await pgsrv.api('GET', `/api/admin/devices/${state.device!.key}/timeline`, undefined, admin);
+      expect(tl.body.data.events).toEqual(state.timeline);
+      const hours = await pgsrv.api(
+        'GET',
+        `/api/admin/devices/${state.device!.key}/heartbeats`,
+        undefined,
+        admin,
+      );
+      expect(hours.body.data).toEqual(state.hours);
       // The device keeps its secret: no re-registration.
       const hb = await pgsrv.api(
         'POST',
@@ -163,6 +290,58 @@ describe('migrate-to-postgres', () => {
       const c2 = await pgsrv.api('POST', '/api/admin/clients', { name: 'new', quota: 1 }, admin);
       expect(c2.status, c2.text).toBe(201);
       expect(c2.body.data.id).toBeGreaterThan(state.clientId!);
+
+      // The group's heartbeat policy came along: the agent is told the group's interval.
+      expect(hb.body.next_heartbeat_sec).toBe(30);
+      // New rows continue after the copied ids: groups, timeline events.
+      const g2 = await pgsrv.api(
+        'POST',
+        '/api/admin/groups',
+        { name: 'after-move', heartbeat_interval_sec: 60, silence_threshold_sec: 180 },
+        admin,
+      );
+      expect(g2.status, g2.text).toBe(200);
+      expect(g2.body.data.id).toBeGreaterThan(state.groupId!);
+      const note = await pgsrv.api(
+        'PUT',
+        `/api/admin/devices/${state.device!.key}`,
+        { note: 'moved' },
+        admin,
+      );
+      expect(note.status, note.text).toBe(200);
+      const tl2 = await pgsrv.api(
+        'GET',
+        `/api/admin/devices/${state.device!.key}/timeline`,
+        undefined,
+        admin,
+      );
+      // The copied events kept their ids and the identity moved past them: the new one is the newest.
+      expect(tl2.body.data.events[0]).toMatchObject({ type: 'note_changed' });
+      expect(tl2.body.data.events.slice(1)).toEqual(state.timeline);
+      // The batch and its members: its unused tokens are revoked by batch id.
+      const rv = await pgsrv.api(
+        'DELETE',
+        `/api/admin/devices/bulk/${state.batchId}/tokens`,
+        undefined,
+        admin,
+      );
+      expect(rv.status, rv.text).toBe(200);
+      expect(rv.body.data).toMatchObject({ devices: 2, revoked: 2, registered: 0 });
+      // The alert, the webhook, the named key (it authenticates), the audit trail as it was.
+      const alerts = await pgsrv.api('GET', '/api/admin/alerts', undefined, admin);
+      expect((alerts.body.data.alerts as { id: number }[]).map((a) => a.id)).toContain(state.alertId);
+      const hooks = await pgsrv.api('GET', '/api/admin/webhooks', undefined, admin);
+      expect((hooks.body.data as { id: string }[]).map((w) => w.id)).toEqual([state.webhookId]);
+      const asViewer = await pgsrv.api('GET', '/api/admin/devices', undefined, {
+        'x-api-key': state.viewerKey!,
+      });
+      expect(asViewer.status, asViewer.text).toBe(200);
+      const audit = await pgsrv.api('GET', '/api/admin/audit?limit=100', undefined, admin);
+      const copied = new Set((state.audit as { id: number }[]).map((e) => e.id));
+      expect((audit.body.data.events as { id: number }[]).filter((e) => copied.has(e.id))).toEqual(
+        state.audit,
+      );
+      expect(audit.body.data.events.length).toBeGreaterThan(state.audit!.length);
     } finally {
       await pgsrv?.stop();
     }
@@ -181,5 +360,27 @@ describe('migrate-to-postgres', () => {
       async (c) => (await c.query('SELECT count(*)::int AS n FROM sync_ops')).rows[0].n,
     );
     expect(after).toBe(before);
+  });
+
+  it('copies every table of server.db, or says why not', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'outpost-migrate-schema-'));
+    try {
+      await (await createSqliteStore(fresh)).close();
+      const file = new Database(join(fresh, 'server.db'), { readonly: true });
+      const tables = (
+        file.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as {
+          name: string;
+        }[]
+      ).map((t) => t.name);
+      file.close();
+      const excluded = (name: string) =>
+        NOT_COPIED.some((x) => (x.prefix ? name.startsWith(x.name) : name === x.name));
+      // A table added to server.db must be copied (TABLES) or listed in NOT_COPIED with its reason.
+      expect(tables.filter((t) => !COPIED_SQLITE_TABLES.includes(t) && !excluded(t))).toEqual([]);
+      expect(COPIED_SQLITE_TABLES.filter((t) => !tables.includes(t))).toEqual([]);
+      expect(COPIED_SQLITE_TABLES.filter(excluded)).toEqual([]);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });

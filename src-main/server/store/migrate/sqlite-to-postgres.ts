@@ -6,12 +6,26 @@ import { HOST_KEY_FILE, SIGNING_KEY_FILE } from '../../runtime/data-dir-keys.js'
 import { createPostgresStore } from '../postgres/index.js';
 import { createSqliteStore } from '../sqlite/index.js';
 
+interface TableCopy {
+  to: string;
+  from: string;
+  /**
+   * The PostgreSQL migrations seed rows here (the default device group): they are replaced by the copied ones,
+   * which hold the same ids and what the operator changed since (name, interval, threshold).
+   */
+  seeded?: boolean;
+  /** Copy an `ALWAYS` identity too (`OVERRIDING SYSTEM VALUE`), so the ids the API showed stay the same. */
+  keepIds?: boolean;
+}
+
 /**
- * PostgreSQL tables filled from the embedded server.db, parents before children. `device_heartbeats` is the
- * heartbeat half of SQLite's `devices` row. The search mirror (`licenses_text*`) is SQLite's own index and is
- * not copied: PostgreSQL keeps its own search table (`license_search`), filled by triggers as licenses are copied.
+ * PostgreSQL tables filled from the embedded server.db, parents before children (device groups before the
+ * devices that reference them, devices before their batch memberships, webhooks before their deliveries).
+ * `device_heartbeats` is the heartbeat half of SQLite's `devices` row (hostname included). Ids are kept and
+ * identities moved past them. What server.db holds and is deliberately not copied is in NOT_COPIED; a test
+ * fails on any table in neither list.
  */
-const TABLES: readonly { to: string; from: string }[] = [
+const TABLES: readonly TableCopy[] = [
   { to: 'users', from: 'users' },
   { to: 'server_settings', from: 'server_settings' },
   { to: 'plugins', from: 'plugins' },
@@ -20,14 +34,42 @@ const TABLES: readonly { to: string; from: string }[] = [
   { to: 'notifications', from: 'notifications' },
   { to: 'notification_reads', from: 'notification_reads' },
   { to: 'station_bindings', from: 'station_bindings' },
+  { to: 'device_groups', from: 'device_groups', seeded: true },
   { to: 'devices', from: 'devices' },
   { to: 'device_heartbeats', from: 'devices' },
+  { to: 'device_events', from: 'device_events', keepIds: true },
+  { to: 'device_heartbeat_hours', from: 'device_heartbeat_hours' },
+  { to: 'device_batches', from: 'device_batches' },
+  { to: 'device_batch_members', from: 'device_batch_members' },
   { to: 'license_users', from: 'license_users' },
   { to: 'licenses', from: 'licenses' },
   { to: 'activations', from: 'activations' },
   { to: 'systems', from: 'systems' },
   { to: 'api_keys', from: 'api_keys' },
   { to: 'audit_events', from: 'audit_events' },
+  { to: 'alerts', from: 'alerts' },
+  { to: 'webhooks', from: 'webhooks' },
+  { to: 'webhook_deliveries', from: 'webhook_deliveries' },
+];
+
+/** The server.db tables the copy reads. */
+export const COPIED_SQLITE_TABLES: readonly string[] = [...new Set(TABLES.map((t) => t.from))];
+
+/**
+ * server.db tables (and name prefixes) that are not copied, and why. Anything else server.db holds must be in
+ * TABLES: tests/server/fleet-migrate-to-postgres.test.ts lists the schema and fails on a table in neither.
+ */
+export const NOT_COPIED: readonly { name: string; prefix?: boolean; why: string }[] = [
+  {
+    name: 'schema_migrations',
+    why: "each store's own migration record; PostgreSQL's is written by its migrations",
+  },
+  { name: 'sqlite_', prefix: true, why: "SQLite's internal tables (sqlite_sequence, sqlite_stat*)" },
+  {
+    name: 'licenses_',
+    prefix: true,
+    why: "SQLite's license search (FTS5 tables, the text mirror and its log), derived from licenses; PostgreSQL fills its own license_search by trigger as licenses are copied",
+  },
 ];
 
 /** The data dir's key files and the fleet key rows they become. */
@@ -84,7 +126,10 @@ export async function migrateSqliteToPostgres(opts: {
       throw new Error('the PostgreSQL database is not empty: migrate-to-postgres only fills a new database');
     }
     const report: MigrationReport = { tables: {}, keys: [] };
-    for (const t of TABLES) report.tables[t.to] = await copyTable(src, client, t.from, t.to);
+    for (const t of TABLES) {
+      if (t.seeded) await client.query(`DELETE FROM ${t.to}`);
+      report.tables[t.to] = await copyTable(src, client, t);
+    }
     for (const k of KEY_FILES) {
       const path = join(opts.dataDir, k.file);
       if (!existsSync(path)) continue;
@@ -109,8 +154,7 @@ export async function migrateSqliteToPostgres(opts: {
 async function copyTable(
   src: Database.Database,
   client: pg.PoolClient,
-  from: string,
-  to: string,
+  { from, to, keepIds }: TableCopy,
 ): Promise<number> {
   const info = src.prepare(`PRAGMA table_info(${from})`).all() as { name: string; pk: number }[];
   const srcCols = new Set(info.map((c) => c.name));
@@ -137,7 +181,8 @@ async function copyTable(
     always: c.always === true,
     byDefault: c.by_default === true,
   }));
-  const cols = pgCols.filter((c) => !c.always && srcCols.has(c.name));
+  const cols = pgCols.filter((c) => (keepIds || !c.always) && srcCols.has(c.name));
+  const overriding = cols.some((c) => c.always) ? ' OVERRIDING SYSTEM VALUE' : '';
   if (cols.length === 0) return 0;
   const rows = src
     .prepare(`SELECT ${cols.map((c) => `"${c.name}"`).join(', ')} FROM ${from} ORDER BY ${order}`)
@@ -154,12 +199,12 @@ async function copyTable(
       return `(${ph.join(', ')})`;
     });
     await client.query(
-      `INSERT INTO ${to} (${cols.map((c) => `"${c.name}"`).join(', ')}) VALUES ${tuples.join(', ')}`,
+      `INSERT INTO ${to} (${cols.map((c) => `"${c.name}"`).join(', ')})${overriding} VALUES ${tuples.join(', ')}`,
       values,
     );
   }
   // Copied ids were given explicitly: the identity continues after the highest one.
-  for (const c of cols.filter((x) => x.byDefault && rows.length > 0)) {
+  for (const c of cols.filter((x) => (x.byDefault || x.always) && rows.length > 0)) {
     await client.query(
       `SELECT setval(pg_get_serial_sequence($1, $2), (SELECT max("${c.name}") FROM ${to}))`,
       [to, c.name],
