@@ -44,8 +44,11 @@ export async function adminDevice(
   srv: TestServer,
   key: string,
 ): Promise<Record<string, unknown> | undefined> {
-  const res = await srv.api('GET', '/api/admin/devices', undefined, { 'X-API-Key': srv.apiKey });
-  return (res.body.devices as Record<string, unknown>[]).find((d) => d.device_key === key);
+  const res = await srv.api('GET', `/api/admin/devices/${encodeURIComponent(key)}`, undefined, {
+    'X-API-Key': srv.apiKey,
+  });
+  if (res.status === 404) return undefined;
+  return res.body.data as Record<string, unknown>;
 }
 
 export const FAST_TIMINGS = { intervalMs: 150, backoffBaseMs: 20, backoffCapMs: 80 } as const;
