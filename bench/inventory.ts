@@ -30,6 +30,8 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '100000' },
     requests: { type: 'string', default: '40' },
     store: { type: 'string', default: 'sqlite,postgres' },
+    // Leaves the seeded database (and SQLite directory) in place and prints where, to look at query plans.
+    keep: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -221,8 +223,13 @@ for (const store of values.store.split(',')) {
     }
     console.log(`  load average after: ${loadAverage()}`);
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-    await db?.drop();
+    if (values.keep) {
+      console.log(`  kept: ${db ? db.url : join(dataDir, 'server.db')}`);
+      await db?.client.end();
+    } else {
+      rmSync(dataDir, { recursive: true, force: true });
+      await db?.drop();
+    }
   }
 }
 console.log(JSON.stringify({ bench: 'inventory', devices: N, load: loadAverage(), ...results }));
