@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- inventory [--devices 100000] [--requests 40] [--store sqlite,postgres]`
+ * `npm run bench -- inventory [--devices 100000] [--requests 40] [--store sqlite,postgres] [--keep]`
  *
  * The device inventory at fleet scale, on each store: N devices (70 % registered with heartbeats spread over the
  * last two hours, so both online and offline; 15 % never registered; 15 % revoked; five groups with different
