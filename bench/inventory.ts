@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- inventory [--devices 100000] [--requests 40] [--store sqlite,postgres]`
+ * `npm run bench -- inventory [--devices 100000] [--requests 40] [--store sqlite,postgres] [--keep]`
  *
  * The device inventory at fleet scale, on each store: N devices (70 % registered with heartbeats spread over the
  * last two hours, so both online and offline; 15 % never registered; 15 % revoked; five groups with different
@@ -30,6 +30,8 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '100000' },
     requests: { type: 'string', default: '40' },
     store: { type: 'string', default: 'sqlite,postgres' },
+    // Leaves the seeded database (and SQLite directory) in place and prints where, to look at query plans.
+    keep: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -221,8 +223,13 @@ for (const store of values.store.split(',')) {
     }
     console.log(`  load average after: ${loadAverage()}`);
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-    await db?.drop();
+    if (values.keep) {
+      console.log(`  kept: ${db ? db.url : join(dataDir, 'server.db')}`);
+      await db?.client.end();
+    } else {
+      rmSync(dataDir, { recursive: true, force: true });
+      await db?.drop();
+    }
   }
 }
 console.log(JSON.stringify({ bench: 'inventory', devices: N, load: loadAverage(), ...results }));

@@ -12,8 +12,17 @@ import type { Queryable } from './db.js';
 const COLUMNS = `d.device_key, h.note, d.status, d.token_hash, d.token_expires_at, d.used_token_hash,
     d.secret_hash, d.ssh_pubkey, h.ip_address, h.ip_lan, h.ip_public, h.mac, h.cluster_ip, h.hostname,
     d.group_id, d.created_at, d.registered_at, d.revoked_at, h.last_seen, d.updated_at`;
-/** Each group's online cutoff, once per statement; a device is online while last_seen >= its group's cutoff. */
-const CUT = (now: string, def: string) => `WITH cut AS MATERIALIZED (
+/**
+ * Each group's online cutoff, once per statement; a device is online while last_seen >= its group's cutoff.
+ * `serial` is never read: naming a PARALLEL UNSAFE function anywhere in a statement makes PostgreSQL plan it
+ * without workers. A top-N of the 100,000 heartbeat rows took 80-180 ms with a worker against ~20 ms serial on
+ * the shared 2-core bench machine, and device_heartbeats keeps its storage options (no parallel_workers there).
+ */
+const CUT = (
+  now: string,
+  def: string,
+) => `WITH serial AS (SELECT set_config('max_parallel_workers_per_gather', '0', true)),
+  cut AS MATERIALIZED (
     SELECT id, name, ${now}::timestamptz - make_interval(secs => COALESCE(silence_threshold_sec, ${def})) AS cutoff
     FROM device_groups)`;
 const FROM = `devices d JOIN device_heartbeats h USING (device_key) JOIN cut ON cut.id = d.group_id`;
@@ -22,7 +31,8 @@ const STATE = `CASE WHEN d.status = 'revoked' THEN 'revoked' WHEN d.status = 'pe
 const STATE_SQL: Record<string, string> = {
   revoked: `d.status = 'revoked'`,
   never: `d.status = 'pending'`,
-  online: `d.status = 'registered' AND h.last_seen >= cut.cutoff`,
+  // The second bound is implied by the first; it lets the heartbeat scan drop the silent rows before the join.
+  online: `d.status = 'registered' AND h.last_seen >= cut.cutoff AND h.last_seen >= (SELECT min(cutoff) FROM cut)`,
   offline: `d.status = 'registered' AND (h.last_seen IS NULL OR h.last_seen < cut.cutoff)`,
 };
 const SEARCH_COLUMNS = [
@@ -51,11 +61,16 @@ class Params {
   }
 }
 
-function filterSql(f: DeviceFilter, p: PresencePolicy, ps: Params): { cut: string; where: string } {
+function filterSql(
+  f: DeviceFilter,
+  p: PresencePolicy,
+  ps: Params,
+): { cut: string; where: string; group: string } {
   const cut = CUT(ps.add(new Date(p.now).toISOString()), ps.add(p.defaultThresholdSec));
   const parts: string[] = [];
   if (f.state) parts.push(STATE_SQL[f.state]!);
-  if (f.group !== undefined) parts.push(`d.group_id = ${ps.add(f.group)}`);
+  const group = f.group !== undefined ? `d.group_id = ${ps.add(f.group)}` : '';
+  if (group) parts.push(group);
   if (f.search) {
     // ILIKE folds case; the term's own % _ \ are escaped, so they match themselves.
     const like = ps.add(containsPattern(f.search));
@@ -68,7 +83,38 @@ function filterSql(f: DeviceFilter, p: PresencePolicy, ps: Params): { cut: strin
         : `concat_ws(chr(31), ${SEARCH_COLUMNS.join(', ')}) ILIKE ${like} ESCAPE '\\'`,
     );
   }
-  return { cut, where: parts.length ? `WHERE ${parts.join(' AND ')}` : '' };
+  return { cut, where: parts.length ? `WHERE ${parts.join(' AND ')}` : '', group };
+}
+
+/**
+ * The statement counting a filter's matches, over the narrowest source that answers it exactly: the devices
+ * status index alone for revoked / never registered (and group), registered minus online for offline (one row
+ * per device in each table, so the two partition the registered devices), the join otherwise.
+ */
+function countSql(f: DeviceFilter, c: ReturnType<typeof filterSql>, ps: Params): [string, unknown[]] {
+  if (!c.where) return ['SELECT count(*) AS n FROM devices', []];
+  const group = c.group ? ` AND ${c.group}` : '';
+  if (!f.search && (f.state === 'revoked' || f.state === 'never'))
+    return [`${c.cut} SELECT count(*) AS n FROM devices d WHERE ${STATE_SQL[f.state]}${group}`, ps.values];
+  if (!f.search && f.state === 'offline')
+    return [
+      `${c.cut} SELECT (SELECT count(*) FROM devices d WHERE d.status = 'registered'${group})
+         - (SELECT count(*) FROM ${FROM} WHERE ${STATE_SQL.online}${group}) AS n`,
+      ps.values,
+    ];
+  return [`${c.cut} SELECT count(*) AS n FROM ${FROM} ${c.where}`, ps.values];
+}
+
+/** A sort order over the columns of a (device_key, last_seen) set named m. */
+const onM = (order: string) => order.replace(/\b[dh]\./g, 'm.');
+
+/** Rows of a page statement: its total rides on every row, and on a single all-NULL row when the page is empty. */
+function pageOf(rows: (InventoryRow & { total: string | null })[]): { rows: InventoryRow[]; total: number } {
+  const total = Number(rows[0]?.total ?? 0);
+  return {
+    rows: rows.filter((r) => r.device_key !== null).map(({ total: _, ...r }) => r as InventoryRow),
+    total,
+  };
 }
 
 /** The inventory reads and bulk writes over devices + device_heartbeats. `flush` writes buffered heartbeats first. */
@@ -102,19 +148,40 @@ export function pgDeviceInventory(db: Queryable, flush: () => Promise<void>): In
       const ps = new Params();
       const { cut, where } = filterSql(q, p, ps);
       const order = `${SORT_SQL[q.sort][q.order]}, d.device_key ${q.order === 'asc' ? 'ASC' : 'DESC'}`;
-      const countPs = new Params();
-      const c = filterSql(q, p, countPs);
-      const [rows, total] = await Promise.all([
-        db.query<InventoryRow>(
-          `${cut} SELECT ${COLUMNS}, cut.name AS group_name, ${STATE} AS state FROM ${FROM} ${where}
-           ORDER BY ${order} LIMIT ${ps.add(q.limit)} OFFSET ${ps.add(q.offset)}`,
+      const page = `LIMIT ${ps.add(q.limit)} OFFSET ${ps.add(q.offset)}`;
+      const rowsOf = (keys: string, total = 'NULL::bigint') =>
+        `${cut}, ${keys}
+         SELECT ${COLUMNS}, cut.name AS group_name, ${STATE} AS state, t.n AS total
+         FROM (SELECT ${total} AS n) t LEFT JOIN (page JOIN devices d ON d.device_key = page.device_key
+           JOIN device_heartbeats h ON h.device_key = d.device_key JOIN cut ON cut.id = d.group_id) ON true
+         ORDER BY ${order}`;
+      const indexCounted = !q.search && (q.state === 'revoked' || q.state === 'never');
+      if (where && q.sort === 'last_seen' && !indexCounted) {
+        // Sorting by last_seen reads every match anyway (it has no index): the matches are joined once, as
+        // (key, last_seen) pairs, and both the page (a top-N of them) and the total come from that one set.
+        const rows = await db.query<InventoryRow & { total: string }>(
+          rowsOf(
+            `m AS MATERIALIZED (SELECT d.device_key, h.last_seen FROM ${FROM} ${where}),
+             page AS MATERIALIZED (SELECT device_key FROM m ORDER BY ${onM(order)} ${page})`,
+            '(SELECT count(*) FROM m)',
+          ),
           ps.values,
-        ),
-        where
-          ? db.query<{ n: string }>(`${c.cut} SELECT count(*) AS n FROM ${FROM} ${c.where}`, countPs.values)
-          : db.query<{ n: string }>('SELECT count(*) AS n FROM devices'),
+        );
+        return pageOf(rows);
+      }
+      // The page's keys first, sorting only the sort columns, then its 50 rows. Unfiltered by last_seen, the keys
+      // come from the narrow heartbeat table alone (one row per device, written with it): a top-N heapsort of
+      // (last_seen, key) instead of a sort of the joined wide rows.
+      const keys =
+        !where && q.sort === 'last_seen'
+          ? `SELECT m.device_key FROM device_heartbeats m ORDER BY ${onM(order)} ${page}`
+          : `SELECT d.device_key FROM ${FROM} ${where} ORDER BY ${order} ${page}`;
+      const countPs = new Params();
+      const [rows, total] = await Promise.all([
+        db.query<InventoryRow & { total: string }>(rowsOf(`page AS MATERIALIZED (${keys})`), ps.values),
+        db.query<{ n: string }>(...countSql(q, filterSql(q, p, countPs), countPs)),
       ]);
-      return { rows, total: Number(total[0]!.n) };
+      return { rows: pageOf(rows).rows, total: Number(total[0]!.n) };
     },
     async scan(f, p, afterKey, limit) {
       if (afterKey === '') await flush();

@@ -4,6 +4,7 @@ import type { Migration } from './db.js';
 import { devicesMigration } from './devices.js';
 import { devicesBulkMigration } from './devices-bulk.js';
 import { identityMigration } from './identity.js';
+import { inventoryListMigration } from './inventory-list-schema.js';
 import { inventoryMigration } from './inventory-schema.js';
 import { licensesMigration } from './licenses.js';
 import { licensesTextLogMigration } from './licenses-mirror.js';
@@ -49,4 +50,5 @@ export const migrations: Migration[] = [
   inventoryMigration,
   alertsMigration,
   devicesBulkMigration,
+  inventoryListMigration,
 ];

@@ -12,6 +12,7 @@ import { inventoryMigration } from './010-inventory.js';
 import { alertsWebhooksMigration } from './011-alerts-webhooks.js';
 import { deviceBatchesMigration } from './012-device-batches.js';
 import { syncPushEventsMigration } from './013-sync-push-events.js';
+import { inventoryListMigration } from './014-inventory-list.js';
 import { runtimePgMigrations } from '../../../runtime/postgres/migrations.js';
 
 /**
@@ -33,5 +34,6 @@ export const migrations: PgMigration[] = [
   alertsWebhooksMigration,
   deviceBatchesMigration,
   syncPushEventsMigration,
+  inventoryListMigration,
   ...runtimePgMigrations,
 ];
