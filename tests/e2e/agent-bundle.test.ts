@@ -5,7 +5,7 @@
  * never loaded by the agent. Bad input tried: an unknown command through the launcher (usage error, exit 2).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,10 +41,22 @@ function run(
 }
 
 /** Children of pid (Linux /proc), with their command lines. */
+/**
+ * Command lines of the process's children, found by their parent pid in /proc/<pid>/stat (the per-thread
+ * `children` file lists only children forked by that thread, and misses some under load).
+ */
 function childCommands(pid: number): string[] {
   const out: string[] = [];
-  for (const task of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean)) {
-    out.push(readFileSync(`/proc/${task}/cmdline`, 'utf8').split('\0').join(' '));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (in parentheses, which may itself hold spaces): state, then ppid.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' '));
+    } catch {
+      // The process ended between the listing and the read.
+    }
   }
   return out;
 }
