@@ -5,7 +5,7 @@
  * never loaded by the agent. Bad input tried: an unknown command through the launcher (usage error, exit 2).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,7 +142,9 @@ describe('the shipped agent bundle (dist/agent)', () => {
       expect(on.error).toBeUndefined();
       expect(on.value?.running).toBe(true);
       const children = childCommands(agent.pid);
-      expect(children.some((c) => c.includes(join(outDir, 'server-child.js')))).toBe(true);
+      // The child names its script by real path: node_modules may be a symlink (a git worktree sharing one).
+      const script = join(realpathSync(outDir), 'server-child.js');
+      expect(children.some((c) => c.includes(script))).toBe(true);
       expect(children.some((c) => IDLE_PROCESS_V8_FLAGS.every((f) => c.includes(f)))).toBe(true);
 
       const created = await invoke('admin.devices.create', {});
