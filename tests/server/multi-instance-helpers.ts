@@ -226,3 +226,17 @@ export async function licenseBurst(
   const knownAfter = await activate(b, key, 'd');
   return { known, unknown: unknown.map((r) => r.status), knownAfter: knownAfter.status };
 }
+
+/**
+ * What both stores' suites assert of a license burst with a per-IP budget of 60: known keys cost 1 each (not 10),
+ * so the budget left holds at least 5 unknown keys and at most 6 are looked up; every other answer is a 429; and
+ * the budget is spent fleet-wide, so the real license from the same address is then refused on the other instance.
+ */
+export function expectLicenseBudgetHeld(r: Awaited<ReturnType<typeof licenseBurst>>): void {
+  expect(r.known).toEqual([200, 200]);
+  expect(r.unknown.filter((s) => s !== 404 && s !== 429)).toEqual([]);
+  const lookedUp = r.unknown.filter((s) => s === 404).length;
+  expect(lookedUp).toBeLessThanOrEqual(6);
+  expect(lookedUp).toBeGreaterThan(0);
+  expect(r.knownAfter).toBe(429);
+}
