@@ -13,7 +13,7 @@ import type { PostgresStore } from '../../src-main/server/store/postgres/index.j
 import { createSqliteStore } from '../../src-main/server/store/sqlite/index.js';
 import type { Store } from '../../src-main/server/store/store.js';
 import { TEST_STORE } from '../helpers/server.js';
-import { openFleet, type StoreFleet } from './store-helpers.js';
+import { openFleet, type StoreFleet, registeredAt } from './store-helpers.js';
 
 /**
  * The alert rules as a fleet singleton, on the store the project selects (SQLite: two stores and two runtimes
@@ -23,24 +23,6 @@ import { openFleet, type StoreFleet } from './store-helpers.js';
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const SILENCE_SEC = 180;
 const EVERY_MS = 3_600_000; // turns are driven by the test
-const iso = (ms: number) => new Date(ms).toISOString();
-
-async function registered(store: Store, key: string, lastSeen: number): Promise<void> {
-  await store.devices.create({
-    device_key: key,
-    note: null,
-    token_hash: `t-${key}`,
-    token_expires_at: iso(lastSeen + 3600_000),
-  });
-  expect(
-    await store.devices.register(key, {
-      token_hash: `t-${key}`,
-      secret_hash: `s-${key}`,
-      now: iso(lastSeen),
-      info: {},
-    }),
-  ).toBe(true);
-}
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -112,7 +94,7 @@ describe(`alert rules as a fleet singleton on ${TEST_STORE}`, () => {
     const a = await instance('a');
     const b = await instance('b');
 
-    for (let i = 0; i < 5; i++) await registered(a.store, `fleet-alert-${i}`, T0);
+    for (let i = 0; i < 5; i++) await registeredAt(a.store, `fleet-alert-${i}`, T0);
     t = T0 + SILENCE_SEC * 1000 + 2000;
     for (let i = 0; i < 3; i++) await Promise.all([a.turn(), b.turn()]);
     // Exactly one instance evaluated, and every silent device has one open alert.
@@ -123,7 +105,7 @@ describe(`alert rules as a fleet singleton on ${TEST_STORE}`, () => {
     );
 
     // Two passes overlapping (as during a takeover) raise each new silence once between them.
-    for (let i = 5; i < 25; i++) await registered(a.store, `fleet-alert-${i}`, t);
+    for (let i = 5; i < 25; i++) await registeredAt(a.store, `fleet-alert-${i}`, t);
     t += SILENCE_SEC * 1000 + 2000;
     const [ba, bb] = [a.raised.length, b.raised.length];
     await Promise.all([a.pass(), b.pass(), a.pass()]);
@@ -135,7 +117,7 @@ describe(`alert rules as a fleet singleton on ${TEST_STORE}`, () => {
     // The leader dies; the survivor takes over and raises the next silence, once.
     const [leader, survivor] = a.singleton.isLeader() ? [a, b] : [b, a];
     leader.singleton.stop();
-    await registered(survivor.store, 'fleet-alert-late', t);
+    await registeredAt(survivor.store, 'fleet-alert-late', t);
     t += SILENCE_SEC * 1000 + 2000 + 3 * EVERY_MS; // past a dead holder's lease too
     for (let i = 0; i < 50 && !survivor.singleton.isLeader(); i++) await survivor.turn();
     expect(survivor.singleton.isLeader()).toBe(true);

@@ -4,9 +4,8 @@ import { startOfflineSweep } from '../../src-main/server/devices/offline-sweep.j
 import { createPostgresRuntime, type PostgresRuntime } from '../../src-main/server/runtime/postgres/index.js';
 import type { PgSingleton } from '../../src-main/server/runtime/postgres/singleton.js';
 import type { PostgresStore } from '../../src-main/server/store/postgres/index.js';
-import type { Store } from '../../src-main/server/store/store.js';
 import { SWEEP_CHUNK } from '../../src-main/server/store/sqlite/devices.js';
-import { openFleet, STORE_KINDS, type StoreFleet } from './store-helpers.js';
+import { openFleet, STORE_KINDS, type StoreFleet, registeredAt } from './store-helpers.js';
 
 /**
  * The fleet-wide offline sweep: devices silent for 3 heartbeat intervals are announced as `device_offline` once
@@ -17,22 +16,6 @@ const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 /** 3 missed intervals, plus the margin for heartbeats still in another instance's buffer. */
 const SILENT_MS = 3 * INTERVAL_SEC * 1000 + 1000;
-
-async function registered(store: Store, key: string, lastSeen: number): Promise<void> {
-  await store.devices.create({
-    device_key: key,
-    note: null,
-    token_hash: `t-${key}`,
-    token_expires_at: iso(lastSeen + 3600_000),
-  });
-  const ok = await store.devices.register(key, {
-    token_hash: `t-${key}`,
-    secret_hash: `s-${key}`,
-    now: iso(lastSeen),
-    info: {},
-  });
-  expect(ok).toBe(true);
-}
 
 const fleets: StoreFleet[] = [];
 afterEach(async () => {
@@ -49,15 +32,15 @@ describe.each(STORE_KINDS)('DevicesRepo.claimOffline on %s', (kind) => {
     fleets.push(fleet);
     const [a, b] = [await fleet.open(), await fleet.open()];
     const keys = Array.from({ length: 30 }, (_, i) => `sweep-${String(i).padStart(2, '0')}`);
-    for (const k of keys) await registered(a, k, T0);
-    await registered(a, 'sweep-fresh', T0 + 200_000);
+    for (const k of keys) await registeredAt(a, k, T0);
+    await registeredAt(a, 'sweep-fresh', T0 + 200_000);
     await a.devices.create({
       device_key: 'sweep-pending',
       note: null,
       token_hash: 't-p',
       token_expires_at: iso(T0 + 3600_000),
     });
-    await registered(a, 'sweep-revoked', T0);
+    await registeredAt(a, 'sweep-revoked', T0);
     expect(await a.devices.revoke('sweep-revoked', iso(T0 + 1))).toBe(true);
 
     const cutoff = iso(T0 + 100_000);
@@ -94,7 +77,7 @@ describe('offline sweep on SQLite at scale', () => {
     // Two and a half ranges, one device in five silent: a batch fills only across range boundaries.
     const n = SWEEP_CHUNK * 2 + SWEEP_CHUNK / 2;
     const keys = Array.from({ length: n }, (_, i) => `page-${String(i).padStart(6, '0')}`);
-    for (const [i, k] of keys.entries()) await registered(store, k, i % 5 === 0 ? T0 : T0 + 200_000);
+    for (const [i, k] of keys.entries()) await registeredAt(store, k, i % 5 === 0 ? T0 : T0 + 200_000);
     const silent = keys.filter((_, i) => i % 5 === 0);
 
     let turns = 0;
@@ -174,8 +157,8 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('offline sweep as a fleet sin
       await b.rt.poll();
     };
 
-    await registered(sa, 'fleet-dev-1', T0);
-    await registered(sa, 'fleet-dev-2', T0);
+    await registeredAt(sa, 'fleet-dev-1', T0);
+    await registeredAt(sa, 'fleet-dev-2', T0);
     // 3 intervals less a second: still online.
     now = T0 + 3 * INTERVAL_SEC * 1000 - 1000;
     await Promise.all([a.singleton.turn(), b.singleton.turn()]);
@@ -196,7 +179,7 @@ describe.skipIf(!STORE_KINDS.includes('postgres'))('offline sweep as a fleet sin
     // The leader dies (its lock connection with it): the other takes over and raises a new silence once.
     const [leader, survivor] = a.singleton.isLeader() ? [a, b] : [b, a];
     leader.singleton.stop();
-    await registered(sa, 'fleet-dev-3', now);
+    await registeredAt(sa, 'fleet-dev-3', now);
     now += SILENT_MS + 1;
     for (let i = 0; i < 50 && !survivor.singleton.isLeader(); i++) await survivor.singleton.turn();
     expect(survivor.singleton.isLeader()).toBe(true);

@@ -2,28 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startOfflineSweep } from '../../src-main/server/devices/offline-sweep.js';
 import { localSingleton } from '../../src-main/server/runtime/local.js';
 import type { Runtime } from '../../src-main/server/runtime/runtime.js';
-import type { Store } from '../../src-main/server/store/store.js';
-import { openFleet, STORE_KINDS, type StoreFleet } from './store-helpers.js';
+import { openFleet, STORE_KINDS, type StoreFleet, registeredAt } from './store-helpers.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
-
-async function registered(store: Store, key: string, lastSeen: number): Promise<void> {
-  await store.devices.create({
-    device_key: key,
-    note: null,
-    token_hash: `t-${key}`,
-    token_expires_at: iso(lastSeen + 3600_000),
-  });
-  expect(
-    await store.devices.register(key, {
-      token_hash: `t-${key}`,
-      secret_hash: `s-${key}`,
-      now: iso(lastSeen),
-      info: {},
-    }),
-  ).toBe(true);
-}
 
 const fleets: StoreFleet[] = [];
 afterEach(async () => {
@@ -47,7 +29,7 @@ describe.each(STORE_KINDS)('presence by group threshold on %s', (kind) => {
       { name: 'loose', description: null, heartbeat_interval_sec: 60, silence_threshold_sec: 600 },
       iso(T0),
     );
-    for (const k of ['p-tight', 'p-loose', 'p-default']) await registered(store, k, T0);
+    for (const k of ['p-tight', 'p-loose', 'p-default']) await registeredAt(store, k, T0);
     const policy = { now: T0, defaultThresholdSec: 180 };
     expect(await store.devices.move(tight.id, { keys: ['p-tight'] }, policy, iso(T0))).toBe(1);
     expect(await store.devices.move(loose.id, { keys: ['p-loose'] }, policy, iso(T0))).toBe(1);

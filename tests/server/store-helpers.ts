@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../../src-main/server/store/postgres/index.js';
 import { createSqliteStore } from '../../src-main/server/store/sqlite/index.js';
 import type { Store } from '../../src-main/server/store/store.js';
@@ -66,3 +67,21 @@ export const STORE_KINDS: ('sqlite' | 'postgres')[] = (await pgMissing())
   : ['sqlite', 'postgres'];
 
 export const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
+
+/** A device created and registered straight through the store, last seen at `lastSeen` (ms; time is injected). */
+export async function registeredAt(store: Store, key: string, lastSeen: number): Promise<void> {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  await store.devices.create({
+    device_key: key,
+    note: null,
+    token_hash: `t-${key}`,
+    token_expires_at: iso(lastSeen + 3600_000),
+  });
+  const ok = await store.devices.register(key, {
+    token_hash: `t-${key}`,
+    secret_hash: `s-${key}`,
+    now: iso(lastSeen),
+    info: {},
+  });
+  expect(ok).toBe(true);
+}
