@@ -50,13 +50,6 @@ function logLine(request: FastifyRequest, e: NewAuditRecord): void {
   );
 }
 
-/** The server log's structured line per action, without a trail (tools that have no store). */
-export const logOnlyAudit: AuditTrail = {
-  async record(request, entry) {
-    logLine(request, auditEvent(request, entry, new Date()));
-  },
-};
-
 /**
  * The persisted trail: one row per action in the store (listed and exported by `GET /api/admin/audit`) and the
  * same structured line in the server log. The row is written before the route answers, so an acknowledged change
